@@ -1,0 +1,57 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "batchd",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "batchd", targets: ["batchd"]),
+        .executable(name: "batchctl", targets: ["batchctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CLibSSH", pkgConfig: "libssh", providers: [.apt(["libssh-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "BatchCore"),
+        .target(name: "SSHKit", dependencies: [
+            "CLibSSH",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "BatchStore", dependencies: [
+            "BatchCore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "BatchArchive", dependencies: [
+            "BatchCore", "CZlib",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "BatchServer", dependencies: [
+            "BatchCore", "SSHKit", "BatchStore", "BatchArchive",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "batchd", dependencies: [
+            "BatchServer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "batchctl", dependencies: [
+            "BatchServer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "BatchCoreTests", dependencies: ["BatchCore"]),
+        .testTarget(name: "BatchArchiveTests", dependencies: [
+            "BatchArchive", "BatchCore", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .testTarget(name: "BatchStoreTests", dependencies: ["BatchStore", "BatchCore"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["BatchServer", "BatchStore", "BatchCore"]),
+        .testTarget(name: "AdminTests", dependencies: ["BatchServer", "BatchStore", "BatchCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

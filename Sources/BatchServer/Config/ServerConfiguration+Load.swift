@@ -1,0 +1,102 @@
+import BatchCore
+import Foundation
+import Logging
+
+extension ServerConfiguration {
+    /// The batchd.conf(5) keywords, spelled as the page spells them.
+    public static let keywords: Set<String> = [
+        "ListenAddress", "StateDirectory", "HostKey", "LoginGraceTime", "MaxAuthTries", "MaxStartups",
+        "IdleTimeout", "EventLoops", "PieceSize", "CompressionLevel", "MaxFileSize", "LogLevel",
+    ]
+
+    /// Reads a batchd.conf(5) file over the embedded defaults. Every error
+    /// names the file, the line and the keyword.
+    public static func load(path: String) throws -> ServerConfiguration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigurationError.unreadable(path: path, reason: error.localizedDescription)
+        }
+        return try parse(text: text, fileName: path)
+    }
+
+    /// Parses config text over the embedded defaults.
+    public static func parse(text: String, fileName: String) throws(ConfigError) -> ServerConfiguration {
+        let lines = try ConfigFile.parse(text: text, fileName: fileName)
+        try ConfigFile.validate(lines, known: keywords)
+        var settings = ServerConfiguration()
+        for line in lines {
+            try settings.apply(line)
+        }
+        return settings
+    }
+
+    private mutating func apply(_ line: ConfigLine) throws(ConfigError) {
+        switch line.key {
+        case "listenaddress":
+            let address = try line.hostPort()
+            listenAddress = address.isWildcard ? "0.0.0.0" : address.host
+            listenPort = address.port
+        case "statedirectory":
+            stateDirectory = line.value
+        case "hostkey":
+            hostKey = line.value
+        case "logingracetime":
+            loginGraceTime = Double(try line.duration())
+        case "maxauthtries":
+            maxAuthTries = try line.integer(in: 1...100)
+        case "maxstartups":
+            maxStartups = try line.integer(in: 1...100_000)
+        case "idletimeout":
+            idleTimeout = Double(try line.duration())
+        case "eventloops":
+            eventLoops = try line.integer(in: 1...64)
+        case "piecesize":
+            let size = try line.byteSize()
+            guard (64 << 10 ... 256 << 20).contains(size) else {
+                throw line.error(.invalidValue(line.value, expected: "a size between 64K and 256M"))
+            }
+            pieceSize = size
+        case "compressionlevel":
+            compressionLevel = Int32(try line.integer(in: 0...9))
+        case "maxfilesize":
+            let size = try line.byteSize()
+            guard size > 0 else { throw line.error(.invalidValue(line.value, expected: "a size above 0")) }
+            maxFileSize = UInt64(size)
+        case "loglevel":
+            guard let level = Logger.Level(rawValue: line.value.lowercased()) else {
+                throw line.error(.invalidValue(line.value, expected: "one of error, warning, notice, info, debug, trace"))
+            }
+            logLevel = level
+        default:
+            throw line.error(.unknownKeyword(line.keyword))
+        }
+    }
+
+    /// Applies `--listen HOST:PORT`.
+    public mutating func setListen(_ value: String) throws {
+        do {
+            let address = try HostPort(parsing: value)
+            listenAddress = address.isWildcard ? "0.0.0.0" : address.host
+            listenPort = address.port
+        } catch {
+            throw ConfigurationError.badOption(option: "--listen", reason: error.description)
+        }
+    }
+}
+
+/// A config file or option that batchd cannot use.
+public enum ConfigurationError: Error, CustomStringConvertible {
+    case unreadable(path: String, reason: String)
+    case badOption(option: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path, let reason):
+            return "cannot read config file \(path): \(reason)"
+        case .badOption(let option, let reason):
+            return "\(option): \(reason)"
+        }
+    }
+}

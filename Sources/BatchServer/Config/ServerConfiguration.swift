@@ -1,0 +1,22 @@
+import BatchStore
+import Logging
+
+/// Everything batchd.conf(5) can set, with the embedded defaults that let
+/// batchd run with no config file at all.
+public struct ServerConfiguration: Sendable, Equatable {
+    public var listenAddress = "127.0.0.1"
+    public var listenPort = 2222
+    public var stateDirectory = StateLayout.defaultDirectory
+    public var hostKey = "./keys/ssh_host_ed25519_key"
+    public var loginGraceTime: Double = 30
+    public var maxAuthTries = 6
+    public var maxStartups = 100
+    public var idleTimeout: Double = 0
+    public var eventLoops = 2
+    public var pieceSize = 4 << 20
+    public var compressionLevel: Int32 = 6
+    public var maxFileSize: UInt64 = 1 << 40
+    public var logLevel: Logger.Level = .info
+
+    public init() {}
+}

@@ -1,0 +1,17 @@
+import BatchStore
+import Dispatch
+import Logging
+
+/// What every upload channel shares: the catalogue, where state lives, the
+/// archive settings and the logger.
+struct IngestContext: Sendable {
+    let catalogue: Catalogue
+    let layout: StateLayout
+    let pieceSize: Int
+    let compressionLevel: Int32
+    /// Largest single file accepted, in bytes.
+    let maxFileSize: UInt64
+    let logger: Logger
+    /// Seals under way; shutdown waits for them so no batch is left half-sealed.
+    let pendingSeals = DispatchGroup()
+}

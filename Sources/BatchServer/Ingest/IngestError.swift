@@ -1,0 +1,78 @@
+import BatchCore
+import BatchStore
+
+/// Why an upload request was refused. The description is what the client
+/// sees: in the SFTP status message, on stderr, or in the scp error line.
+public enum IngestError: Error, Sendable, Equatable, CustomStringConvertible {
+    case path(PathError)
+    case recipients(String)
+    case notInDestination(String)
+    case noSuchFile(String)
+    case notADirectory(String)
+    case alreadyExists(String)
+    case isADirectory(String)
+    case directoryNotEmpty(String)
+    case writeOnly(String)
+    case linksRefused
+    case crossDestination(String, String)
+    case fileTooLarge(String, UInt64)
+    case badHandle
+    case tooManyHandles(Int)
+    case unsupported(String)
+    case storage(String)
+
+    public var description: String {
+        switch self {
+        case .path(let error):
+            return error.description
+        case .recipients(let reason):
+            return reason
+        case .notInDestination(let path):
+            return "'\(path)': files go inside a topic or @user folder, e.g. ops/\(path.split(separator: "/").last ?? "file")"
+        case .noSuchFile(let path):
+            return "'\(path)' does not exist in this upload"
+        case .notADirectory(let path):
+            return "'\(path)' is not a folder"
+        case .alreadyExists(let path):
+            return "'\(path)' already exists in this upload"
+        case .isADirectory(let path):
+            return "'\(path)' is a folder"
+        case .directoryNotEmpty(let path):
+            return "folder '\(path)' is not empty"
+        case .writeOnly(let path):
+            return "'\(path)' cannot be read: the drop area is write-only"
+        case .linksRefused:
+            return "links are not allowed in the drop area"
+        case .crossDestination(let from, let to):
+            return "cannot move '\(from)' to '\(to)': a file stays in the batch it was dropped into"
+        case .fileTooLarge(let path, let limit):
+            return "'\(path)' would exceed the largest file allowed (\(limit) bytes)"
+        case .badHandle:
+            return "no such open file or folder handle"
+        case .tooManyHandles(let limit):
+            return "too many open handles (at most \(limit))"
+        case .unsupported(let what):
+            return "\(what) is not supported by batchd"
+        case .storage(let reason):
+            return "the server could not store the upload: \(reason)"
+        }
+    }
+
+    /// The SFTP status code that best matches this refusal.
+    public var sftpStatus: SFTPStatusCode {
+        switch self {
+        case .noSuchFile, .recipients, .notADirectory: return .noSuchFile
+        case .unsupported: return .opUnsupported
+        case .badHandle: return .failure
+        case .storage, .alreadyExists, .directoryNotEmpty, .isADirectory, .tooManyHandles: return .failure
+        default: return .permissionDenied
+        }
+    }
+}
+
+extension IngestError {
+    /// The client-facing form of a catalogue refusal.
+    init(_ error: StoreError) {
+        self = .recipients(error.description)
+    }
+}

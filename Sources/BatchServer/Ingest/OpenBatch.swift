@@ -1,0 +1,299 @@
+import BatchArchive
+import BatchCore
+import BatchStore
+import Foundation
+import Logging
+
+/// A batch being dropped: one channel's uploads to one destination. Its
+/// tree lives on the channel's loop thread; its archive grows on the
+/// archiver's queue as each file completes.
+final class OpenBatch {
+    let id: Int64
+    let destination: Destination
+    let source: String
+    private let context: IngestContext
+    private let stagingDirectory: String
+    private let archiver: BatchArchiver
+    private var logger: Logger
+    /// Relative path ("a/b.txt") → entry. The destination folder itself is "".
+    private var entries: [String: DropEntry] = [:]
+    private var nextStagingNumber = 0
+    private var nextSequence = 0
+    /// Set when something already archived was renamed or removed: the
+    /// archive is then written again from staging at seal time.
+    private var rebuildNeeded = false
+    private(set) var isSealing = false
+
+    init(destination: Destination, source: String, peer: String, context: IngestContext) throws(IngestError) {
+        do {
+            id = try context.catalogue.openBatch(source: source, destination: destination)
+        } catch {
+            throw IngestError(error)
+        }
+        self.destination = destination
+        self.source = source
+        self.context = context
+        stagingDirectory = context.layout.staging + "/\(id)"
+        archiver = BatchArchiver(batch: id, archivePath: context.layout.archive(batch: id),
+                                 pieceSize: context.pieceSize, level: context.compressionLevel)
+        logger = context.logger
+        logger[metadataKey: "batch"] = "\(id)"
+        logger[metadataKey: "user"] = "\(source)"
+        logger[metadataKey: "peer"] = "\(peer)"
+        do {
+            try FileManager.default.createDirectory(atPath: stagingDirectory, withIntermediateDirectories: true)
+        } catch {
+            try? context.catalogue.discardBatch(id: id)
+            throw .storage("cannot create staging folder: \(error.localizedDescription)")
+        }
+        logger.info("batch opened", metadata: ["destination": "\(destination.component)"])
+    }
+
+    // MARK: - Lookups
+
+    func entry(_ relative: String) -> DropEntry? {
+        relative.isEmpty ? .directory(mode: 0o755, mtime: 0, sequence: -1, archived: false) : entries[relative]
+    }
+
+    func isDirectory(_ relative: String) -> Bool {
+        if case .directory = entry(relative) { return true }
+        return false
+    }
+
+    /// Names directly inside the folder `relative`, sorted.
+    func children(of relative: String) -> [(name: String, entry: DropEntry)] {
+        let prefix = relative.isEmpty ? "" : relative + "/"
+        return entries.compactMap { key, value -> (String, DropEntry)? in
+            guard key.hasPrefix(prefix) else { return nil }
+            let rest = key.dropFirst(prefix.count)
+            guard !rest.isEmpty, !rest.contains("/") else { return nil }
+            return (String(rest), value)
+        }.sorted { $0.0 < $1.0 }
+    }
+
+    // MARK: - Changes
+
+    func makeDirectory(_ relative: String, mode: UInt32?) throws(IngestError) {
+        guard !isSealing else { throw .storage("the batch is already sealing") }
+        guard !relative.isEmpty else { throw .alreadyExists(destination.component) }
+        guard entries[relative] == nil else { throw .alreadyExists(relative) }
+        try requireParent(of: relative)
+        let sequence = takeSequence()
+        let mtime = Int64(Date().timeIntervalSince1970)
+        let dirMode = (mode ?? 0o755) & 0o7777
+        entries[relative] = .directory(mode: dirMode, mtime: mtime, sequence: sequence, archived: true)
+        archiver.append(.directory(path: relative, mode: dirMode, mtime: mtime))
+    }
+
+    func removeDirectory(_ relative: String) throws(IngestError) {
+        guard case .directory(_, _, _, let archived)? = entries[relative] else {
+            throw entries[relative] == nil ? .noSuchFile(relative) : .notADirectory(relative)
+        }
+        guard children(of: relative).isEmpty else { throw .directoryNotEmpty(relative) }
+        entries[relative] = nil
+        if archived { rebuildNeeded = true }
+    }
+
+    /// Opens a file for writing: a new one, or an existing one of this
+    /// batch (replaced with `truncate`, continued without).
+    func openFile(_ relative: String, truncate: Bool, exclusive: Bool) throws(IngestError) -> StagedFile {
+        guard !isSealing else { throw .storage("the batch is already sealing") }
+        try requireParent(of: relative)
+        switch entries[relative] {
+        case .directory?:
+            throw .isADirectory(relative)
+        case .file(let existing)?:
+            if exclusive { throw .alreadyExists(relative) }
+            if existing.isArchived { rebuildNeeded = true; existing.isArchived = false }
+            if truncate {
+                existing.abandon()
+                let file = try newStagedFile(relative, truncate: true)
+                entries[relative] = .file(file)
+                return file
+            }
+            try existing.reopen()
+            return existing
+        case nil:
+            let file = try newStagedFile(relative, truncate: true)
+            entries[relative] = .file(file)
+            return file
+        }
+    }
+
+    /// The client closed a file it wrote: it is complete and goes into the archive now.
+    func complete(_ file: StagedFile) {
+        file.complete()
+        if file.mtime == nil { file.mtime = Int64(Date().timeIntervalSince1970) }
+        guard case .file(let current)? = entries[file.path], current === file, !isSealing else { return }
+        file.sequence = takeSequence()
+        file.isArchived = true
+        archiver.append(job(for: file))
+    }
+
+    func remove(_ relative: String) throws(IngestError) {
+        guard case .file(let file)? = entries[relative] else {
+            throw entries[relative] == nil ? .noSuchFile(relative) : .isADirectory(relative)
+        }
+        entries[relative] = nil
+        file.abandon()
+        if file.isArchived { rebuildNeeded = true }
+    }
+
+    /// Renames a file or folder inside this batch. `replace` is POSIX
+    /// rename (posix-rename@openssh.com); plain SFTP v3 rename refuses to
+    /// overwrite.
+    func rename(_ from: String, to: String, replace: Bool) throws(IngestError) {
+        guard !isSealing else { throw .storage("the batch is already sealing") }
+        guard let moving = entries[from] else { throw .noSuchFile(from) }
+        try requireParent(of: to)
+        if let existing = entries[to] {
+            guard replace, case .file(let old) = existing, case .file = moving else { throw .alreadyExists(to) }
+            old.abandon()
+            if old.isArchived { rebuildNeeded = true }
+        }
+        guard to != from, !to.hasPrefix(from + "/") else { throw .alreadyExists(to) }
+        let prefix = from + "/"
+        let moved = entries.filter { $0.key == from || $0.key.hasPrefix(prefix) }
+        for (key, value) in moved {
+            entries[key] = nil
+            let newKey = to + key.dropFirst(from.count)
+            switch value {
+            case .file(let file):
+                file.path = newKey
+                if file.isArchived { rebuildNeeded = true }
+            case .directory(_, _, _, let archived):
+                if archived { rebuildNeeded = true }
+            }
+            entries[newKey] = value
+        }
+    }
+
+    // MARK: - Sealing
+
+    /// Seals the batch: files still open are dropped (their upload did not
+    /// complete), the archive is finished and fsynced, and only then does
+    /// the catalogue say `sealed`. A batch with nothing complete is discarded.
+    func seal(completion: @escaping @Sendable () -> Void = {}) {
+        guard !isSealing else { return }
+        isSealing = true
+        let group = context.pendingSeals
+        group.enter()
+        let completion: @Sendable () -> Void = {
+            completion()
+            group.leave()
+        }
+        var dropped: [String] = []
+        for case (let key, .file(let file)) in entries where !file.isComplete {
+            file.abandon()
+            entries[key] = nil
+            dropped.append(key)
+        }
+        if !dropped.isEmpty {
+            logger.warning("incomplete files left out of the batch", metadata: ["files": "\(dropped.sorted())"])
+        }
+        let complete = orderedEntries()
+        let files: [FileEntry] = complete.compactMap { key, entry in
+            guard case .file(let file) = entry else { return nil }
+            return FileEntry(path: key, size: Int64(file.size), mode: Int(file.mode), mtime: file.mtime ?? 0)
+        }
+        let catalogue = context.catalogue
+        let id = self.id
+        let staging = stagingDirectory
+        let logger = self.logger
+        let archivePath = archiver.archivePath
+        let cleanUp: @Sendable () -> Void = {
+            do {
+                try FileManager.default.removeItem(atPath: staging)
+            } catch {
+                logger.warning("cannot remove staging folder", metadata: ["error": "\(error.localizedDescription)"])
+            }
+        }
+        if complete.isEmpty {
+            archiver.discard {
+                do {
+                    try catalogue.discardBatch(id: id)
+                } catch {
+                    logger.error("cannot discard empty batch", metadata: ["error": "\(error)"])
+                }
+                cleanUp()
+                logger.info("batch discarded: nothing was uploaded completely")
+                completion()
+            }
+            return
+        }
+        let rebuild = rebuildNeeded ? complete.map { job(for: $0.key, $0.entry) } : nil
+        archiver.finish(rebuild: rebuild) { result in
+            switch result {
+            case .success(let summary):
+                do {
+                    let recipients = try catalogue.sealBatch(
+                        id: id, archivePath: archivePath,
+                        summary: SealInfo(size: Int64(summary.size), sha256: summary.sha256,
+                                          pieceSize: summary.pieceSize, pieces: summary.pieces),
+                        files: files)
+                    logger.info("batch sealed", metadata: [
+                        "files": "\(files.count)", "size": "\(summary.size)", "sha256": "\(summary.sha256)",
+                        "pieces": "\(summary.pieces.count)", "recipients": "\(recipients.joined(separator: ","))",
+                    ])
+                } catch {
+                    logger.error("cannot record sealed batch", metadata: ["error": "\(error)"])
+                    try? catalogue.failBatch(id: id, reason: "\(error)")
+                }
+            case .failure(let error):
+                logger.error("batch failed", metadata: ["error": "\(error)"])
+                do {
+                    try catalogue.failBatch(id: id, reason: error.description)
+                } catch {
+                    logger.error("cannot record failed batch", metadata: ["error": "\(error)"])
+                }
+            }
+            cleanUp()
+            completion()
+        }
+    }
+
+    // MARK: - Helpers
+
+    private func requireParent(of relative: String) throws(IngestError) {
+        let parent = relative.split(separator: "/").dropLast().joined(separator: "/")
+        guard isDirectory(parent) else {
+            throw entries[parent] == nil ? .noSuchFile(parent) : .notADirectory(parent)
+        }
+    }
+
+    private func newStagedFile(_ relative: String, truncate: Bool) throws(IngestError) -> StagedFile {
+        nextStagingNumber += 1
+        return try StagedFile(path: relative, stagingPath: stagingDirectory + "/\(nextStagingNumber).part", truncate: truncate)
+    }
+
+    private func takeSequence() -> Int {
+        nextSequence += 1
+        return nextSequence
+    }
+
+    private func orderedEntries() -> [(key: String, entry: DropEntry)] {
+        entries.map { ($0.key, $0.value) }.sorted { a, b in
+            func sequence(_ e: DropEntry) -> Int {
+                switch e {
+                case .directory(_, _, let s, _): return s
+                case .file(let f): return f.sequence
+                }
+            }
+            return sequence(a.1) < sequence(b.1)
+        }.map { (key: $0.0, entry: $0.1) }
+    }
+
+    private func job(for file: StagedFile) -> ArchiveJob {
+        .file(path: file.path, stagingPath: file.stagingPath, mode: file.mode & 0o7777,
+              mtime: file.mtime ?? Int64(Date().timeIntervalSince1970))
+    }
+
+    private func job(for key: String, _ entry: DropEntry) -> ArchiveJob {
+        switch entry {
+        case .directory(let mode, let mtime, _, _):
+            return .directory(path: key, mode: mode, mtime: mtime)
+        case .file(let file):
+            return job(for: file)
+        }
+    }
+}

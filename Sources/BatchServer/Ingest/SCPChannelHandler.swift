@@ -1,0 +1,207 @@
+import BatchCore
+import Logging
+import SSHKit
+
+/// Legacy `scp -t` (what `scp -O` runs on the server): the lock-step scp
+/// protocol onto the same drop tree as SFTP. Runs on the channel's loop
+/// thread; its rules follow OpenSSH's `sink()`.
+/// Confined to its channel's loop thread: `SSHChannel.execute` runs the
+/// closures that capture it there and nowhere else.
+final class SCPChannelHandler: SSHChannelHandler, @unchecked Sendable {
+    private let drops: DropSession
+    private var logger: Logger
+    private var parser: SCPSinkParser
+    private var command: SCPCommand?
+    private var destination: Destination?
+    /// Folders entered so far, as paths below the destination; empty when
+    /// the target names a new file or folder rather than an existing folder.
+    private var folders: [String] = []
+    /// The target's path below the destination, used when it is not a folder.
+    private var targetName = ""
+    private var times: (mtime: Int64, atime: Int64)?
+    private var current: (batch: OpenBatch, file: StagedFile, offset: UInt64)?
+    private var skipping = false
+    private var errors = 0
+
+    init(arguments: [String], channel: SSHChannel, drops: DropSession, logger: Logger) {
+        self.drops = drops
+        self.logger = logger
+        self.logger[metadataKey: "channel"] = "scp"
+        parser = SCPSinkParser(recursive: false, maxFileSize: drops.context.maxFileSize)
+        do {
+            let command = try SCPCommand.parse(arguments: ["scp"] + arguments)
+            self.command = command
+            parser = SCPSinkParser(command: command, maxFileSize: drops.context.maxFileSize)
+        } catch {
+            channel.execute { [self] in fail("\(error)", on: channel) }
+            return
+        }
+        channel.execute { [self] in start(on: channel) }
+    }
+
+    // MARK: - SSHChannelHandler
+
+    func channel(_ channel: SSHChannel, received data: UnsafeRawBufferPointer) {
+        do {
+            for event in try parser.feed(data) {
+                try handle(event, on: channel)
+                if channel.isClosed { return }
+            }
+        } catch {
+            logger.warning("scp protocol error", metadata: ["error": "\(error)"])
+            fail("\(error)", on: channel)
+        }
+    }
+
+    func channelReceivedEOF(_ channel: SSHChannel) {
+        do {
+            try parser.finish()
+        } catch {
+            logger.warning("scp upload ended early", metadata: ["error": "\(error)"])
+            errors += 1
+        }
+        channel.close(exitStatus: errors == 0 ? 0 : 1)
+    }
+
+    func channelClosed(_ channel: SSHChannel) {
+        drops.sealAll()
+    }
+
+    // MARK: - Protocol
+
+    private func start(on channel: SSHChannel) {
+        guard let command else { return }
+        do {
+            let path: DropPath
+            do {
+                path = try DropPath.resolve(Array(command.target.utf8), relativeTo: .root)
+            } catch {
+                throw IngestError.path(error)
+            }
+            guard let first = path.components.first else { throw IngestError.notInDestination(command.target) }
+            let destination: Destination
+            do {
+                destination = try Destination(component: first)
+            } catch {
+                throw IngestError.path(error)
+            }
+            try drops.validate(destination)
+            self.destination = destination
+            let relative = path.components.dropFirst().joined(separator: "/")
+            let existing = drops.existingBatch(for: destination)
+            if relative.isEmpty || existing?.isDirectory(relative) == true {
+                folders = [relative]
+            } else if command.targetIsDirectory {
+                throw IngestError.notADirectory(command.target)
+            } else {
+                targetName = relative
+            }
+            reply(try parser.accept(), on: channel)
+        } catch let error as IngestError {
+            fail(error.description, on: channel)
+        } catch {
+            fail("\(error)", on: channel)
+        }
+    }
+
+    private func handle(_ event: SCPEvent, on channel: SSHChannel) throws(SCPError) {
+        switch event {
+        case .times(let mtime, let atime):
+            times = (mtime, atime)
+            reply(try parser.accept(), on: channel)
+        case .enterDirectory(let mode, let name):
+            let path = place(name)
+            do {
+                let batch = try drops.batch(for: destination!)
+                if !batch.isDirectory(path) {
+                    try batch.makeDirectory(path, mode: mode)
+                }
+            } catch {
+                return refuse(error, on: channel)
+            }
+            folders.append(path)
+            times = nil
+            reply(try parser.accept(), on: channel)
+        case .exitDirectory:
+            if folders.count > 1 || (folders.count == 1 && !targetName.isEmpty) {
+                folders.removeLast()
+            }
+            reply(try parser.accept(), on: channel)
+        case .fileStart(let mode, _, let name):
+            let path = place(name)
+            do {
+                let batch = try drops.batch(for: destination!)
+                let file = try batch.openFile(path, truncate: true, exclusive: false)
+                file.mode = mode & 0o7777
+                file.mtime = times?.mtime
+                current = (batch, file, 0)
+            } catch {
+                return refuse(error, on: channel)
+            }
+            times = nil
+            reply(try parser.accept(), on: channel)
+        case .fileData(let bytes):
+            guard let (batch, file, offset) = current else { return }
+            do {
+                try file.write(bytes, at: offset)
+                current = (batch, file, offset + UInt64(bytes.count))
+            } catch {
+                // Keep reading the rest of the file; refuse it at its end.
+                logger.error("cannot stage scp data", metadata: ["error": "\(error)"])
+                try? batch.remove(file.path)
+                current = nil
+                skipping = true
+            }
+        case .fileEnd:
+            if let (batch, file, _) = current {
+                batch.complete(file)
+                current = nil
+                reply(try parser.accept(), on: channel)
+            } else if skipping {
+                skipping = false
+                errors += 1
+                reply(try parser.reject("the server could not store the file"), on: channel)
+            } else {
+                reply(try parser.accept(), on: channel)
+            }
+        case .fileFailed(let message):
+            if let (batch, file, _) = current {
+                try? batch.remove(file.path)
+                current = nil
+            }
+            logger.notice("client could not send a file", metadata: ["message": "\(message)"])
+            reply(try parser.accept(), on: channel)
+        case .sourceError(let fatal, let message):
+            logger.notice("scp client reported an error", metadata: ["message": "\(message)", "fatal": "\(fatal)"])
+        }
+    }
+
+    /// Where a record named `name` lands: inside the current folder, or at
+    /// the target path itself when the target was not an existing folder.
+    private func place(_ name: String) -> String {
+        if let folder = folders.last {
+            return folder.isEmpty ? name : folder + "/" + name
+        }
+        return targetName
+    }
+
+    private func reply(_ bytes: [UInt8], on channel: SSHChannel) {
+        channel.write(bytes)
+    }
+
+    private func refuse(_ error: IngestError, on channel: SSHChannel) {
+        errors += 1
+        logger.notice("scp request refused", metadata: ["reason": "\(error.description)"])
+        do {
+            reply(try parser.reject(error.description), on: channel)
+        } catch {
+            fail("\(error)", on: channel)
+        }
+    }
+
+    private func fail(_ message: String, on channel: SSHChannel) {
+        errors += 1
+        channel.write(SCPSinkParser.errorLine(message, fatal: true))
+        channel.close(exitStatus: 1)
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+
+/// One uploaded file's bytes in the staging area. Confined to the loop
+/// thread of the channel that writes it.
+final class StagedFile {
+    /// Path inside the batch, below the destination ("nightly/a.txt").
+    var path: String
+    /// Where the bytes are kept until the archive has them.
+    let stagingPath: String
+    private(set) var size: UInt64 = 0
+    var mode: UInt32 = 0o644
+    var mtime: Int64?
+    /// Open descriptor while the client is writing; -1 once closed.
+    private(set) var descriptor: Int32
+    /// True once the client closed the file: only complete files are archived.
+    private(set) var isComplete = false
+    /// True once its bytes were handed to the archiver under `path`.
+    var isArchived = false
+    /// Order of completion, which is the order inside the archive.
+    var sequence = 0
+
+    init(path: String, stagingPath: String, truncate: Bool) throws(IngestError) {
+        self.path = path
+        self.stagingPath = stagingPath
+        let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : 0)
+        descriptor = open(stagingPath, flags, 0o600)
+        guard descriptor >= 0 else { throw .storage(String(cString: strerror(errno))) }
+        if !truncate {
+            var info = stat()
+            if fstat(descriptor, &info) == 0 { size = UInt64(info.st_size) }
+        }
+    }
+
+    deinit {
+        if descriptor >= 0 { close(descriptor) }
+    }
+
+    var isOpen: Bool { descriptor >= 0 }
+
+    /// Writes `data` at `offset`, growing the file as needed.
+    func write(_ data: UnsafeRawBufferPointer, at offset: UInt64) throws(IngestError) {
+        guard isOpen else { throw .badHandle }
+        var done = 0
+        while done < data.count {
+            let n = pwrite(descriptor, data.baseAddress! + done, data.count - done, off_t(offset) + off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .storage(String(cString: strerror(errno)))
+            }
+            done += n
+        }
+        size = max(size, offset + UInt64(data.count))
+    }
+
+    /// Writes `bytes` at `offset`.
+    func write(_ bytes: [UInt8], at offset: UInt64) throws(IngestError) {
+        let result = bytes.withUnsafeBytes { buffer in
+            Result { () throws(IngestError) in try write(buffer, at: offset) }
+        }
+        try result.get()
+    }
+
+    /// Truncates or extends the file, as SETSTAT with a size asks.
+    func resize(to newSize: UInt64) throws(IngestError) {
+        guard truncate(stagingPath, off_t(newSize)) == 0 else {
+            throw .storage(String(cString: strerror(errno)))
+        }
+        size = newSize
+    }
+
+    /// Closes the descriptor; the upload of this file is complete.
+    func complete() {
+        if descriptor >= 0 {
+            close(descriptor)
+            descriptor = -1
+        }
+        isComplete = true
+    }
+
+    /// Closes the descriptor without completing (connection dropped).
+    func abandon() {
+        if descriptor >= 0 {
+            close(descriptor)
+            descriptor = -1
+        }
+    }
+
+    /// Reopens a complete file for more writes (SFTP OPEN without TRUNC).
+    func reopen() throws(IngestError) {
+        guard !isOpen else { return }
+        descriptor = open(stagingPath, O_WRONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw .storage(String(cString: strerror(errno))) }
+        isComplete = false
+    }
+}

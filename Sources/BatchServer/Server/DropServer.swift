@@ -1,0 +1,205 @@
+import BatchCore
+import BatchStore
+import Foundation
+import Logging
+import SSHKit
+
+/// batchd itself: the SSH listener wired to the catalogue, the ingest of
+/// dropped files, and the commands users run over `ssh`.
+/// `server` is set by `start` and cleared by `stop`, both called from the
+/// thread that owns the process's lifetime; the loops only call the
+/// delegate methods, which read immutable state.
+public final class DropServer: SSHServerDelegate, @unchecked Sendable {
+    public let configuration: ServerConfiguration
+    let context: IngestContext
+    private let logger: Logger
+    private var server: SSHServer?
+
+    /// Opens the catalogue and prepares the state directory. Open batches
+    /// left by a previous run are marked failed: their uploads never completed.
+    public init(configuration: ServerConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        let layout = StateLayout(directory: configuration.stateDirectory)
+        for folder in [layout.directory, layout.staging, layout.archives] {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
+        let catalogue = try Catalogue(path: layout.catalogue)
+        context = IngestContext(
+            catalogue: catalogue, layout: layout, pieceSize: configuration.pieceSize,
+            compressionLevel: configuration.compressionLevel, maxFileSize: configuration.maxFileSize, logger: logger)
+        try recoverInterruptedBatches()
+    }
+
+    /// Binds the port and starts serving. Returns the port bound.
+    @discardableResult
+    public func start() throws -> Int {
+        var ssh = SSHServerConfiguration(
+            address: configuration.listenAddress, port: configuration.listenPort, hostKeyPath: configuration.hostKey)
+        ssh.loginGraceTime = configuration.loginGraceTime
+        ssh.maxAuthTries = configuration.maxAuthTries
+        ssh.maxStartups = configuration.maxStartups
+        ssh.idleTimeout = configuration.idleTimeout
+        ssh.eventLoops = configuration.eventLoops
+        let server = try SSHServer(configuration: ssh, delegate: self)
+        if server.hostKey.created {
+            logger.notice("created host key", metadata: ["path": "\(server.hostKey.path)"])
+        }
+        logger.notice("host key", metadata: ["fingerprint": "\(server.hostKey.fingerprint)", "type": "\(server.hostKey.publicKey.type)"])
+        server.start()
+        self.server = server
+        logger.notice("listening", metadata: ["address": "\(configuration.listenAddress):\(server.boundPort)",
+                                              "state": "\(configuration.stateDirectory)"])
+        return server.boundPort
+    }
+
+    /// Closes every connection; batches of closed channels seal as usual.
+    /// Waits up to `timeout` seconds for the seals this causes to finish.
+    public func stop(timeout: Double = 120) {
+        server?.stop()
+        server = nil
+        if context.pendingSeals.wait(timeout: .now() + timeout) == .timedOut {
+            logger.error("stopping with batches still sealing; they are marked failed at the next start")
+        }
+    }
+
+    private func recoverInterruptedBatches() throws {
+        let failed = try context.catalogue.failOpenBatches(reason: "the server stopped before the upload finished")
+        for id in failed {
+            logger.warning("batch left open by a previous run marked failed", metadata: ["batch": "\(id)"])
+            try? FileManager.default.removeItem(atPath: context.layout.staging + "/\(id)")
+            try? FileManager.default.removeItem(atPath: context.layout.archive(batch: id))
+        }
+    }
+
+    // MARK: - SSHServerDelegate
+
+    public func isAuthorized(user: String, key: SSHPublicKey, peer: String) -> Bool {
+        do {
+            // Unknown users and unknown keys take the same path and answer.
+            return try context.catalogue.activeKeys(user: user).contains(key.base64)
+        } catch {
+            logger.error("cannot read keys", metadata: ["user": "\(user)", "peer": "\(peer)", "error": "\(error)"])
+            return false
+        }
+    }
+
+    public func handler(for request: SSHChannelRequest, session: SSHSessionInfo, channel: SSHChannel) -> SSHChannelHandler? {
+        var log = logger
+        log[metadataKey: "user"] = "\(session.user)"
+        log[metadataKey: "peer"] = "\(session.peer)"
+        let role: Role?
+        do {
+            role = try context.catalogue.role(of: session.user)
+        } catch {
+            log.error("cannot read role", metadata: ["error": "\(error)"])
+            return nil
+        }
+        guard let role else {
+            log.warning("request from a user that no longer exists refused")
+            return nil
+        }
+        switch request {
+        case .subsystem("sftp"):
+            guard role == .source else { return refuse(request, role: role, log: log, channel: channel) }
+            return SFTPChannelHandler(drops: DropSession(user: session.user, peer: session.peer, context: context), logger: log)
+        case .subsystem(let name):
+            log.notice("unknown subsystem refused", metadata: ["subsystem": "\(name)"])
+            return nil
+        case .exec(let line):
+            return exec(line, role: role, session: session, channel: channel, log: log)
+        }
+    }
+
+    public func sessionEvent(_ event: SSHSessionEvent) {
+        switch event {
+        case .connected(let id, let peer):
+            logger.debug("connection", metadata: ["session": "\(id)", "peer": "\(peer)"])
+        case .authenticated(let info, let keyType):
+            logger.info("authenticated", metadata: ["session": "\(info.id)", "user": "\(info.user)", "peer": "\(info.peer)", "key": "\(keyType)"])
+        case .authenticationFailed(let id, let peer, let user, let keyType):
+            logger.notice("authentication refused", metadata: ["session": "\(id)", "user": "\(user)", "peer": "\(peer)", "key": "\(keyType)"])
+        case .tooManyAuthFailures(let id, let peer):
+            logger.warning("too many authentication failures, disconnecting", metadata: ["session": "\(id)", "peer": "\(peer)"])
+        case .loginGraceExpired(let id, let peer):
+            logger.notice("login grace time expired, disconnecting", metadata: ["session": "\(id)", "peer": "\(peer)"])
+        case .idleTimeout(let id, let peer):
+            logger.notice("idle timeout, disconnecting", metadata: ["session": "\(id)", "peer": "\(peer)"])
+        case .refused(let peer, let reason):
+            logger.warning("connection refused", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
+        case .keyExchangeFailed(let peer, let reason):
+            logger.notice("key exchange failed", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
+        case .requestRefused(let info, let request):
+            logger.notice("request refused", metadata: ["user": "\(info?.user ?? "-")", "peer": "\(info?.peer ?? "-")", "request": "\(request)"])
+        case .disconnected(let id, let peer, let user):
+            logger.debug("disconnected", metadata: ["session": "\(id)", "user": "\(user ?? "-")", "peer": "\(peer)"])
+        }
+    }
+
+    // MARK: - Exec commands
+
+    private func exec(_ line: String, role: Role, session: SSHSessionInfo, channel: SSHChannel, log: Logger) -> SSHChannelHandler? {
+        let words: [String]
+        do {
+            words = try ExecCommandLine.split(line)
+        } catch {
+            return CommandChannelHandler(channel: channel) { _, output in
+                output.writeError("batchd: \(error)\n")
+                return 64
+            }
+        }
+        log.info("exec", metadata: ["command": "\(words.first ?? "")"])
+        switch words.first {
+        case "scp":
+            guard role == .source else { return refuse(.exec(line), role: role, log: log, channel: channel) }
+            return SCPChannelHandler(arguments: Array(words.dropFirst()), channel: channel,
+                                     drops: DropSession(user: session.user, peer: session.peer, context: context), logger: log)
+        case "batches":
+            guard role == .source || role == .admin else { return refuse(.exec(line), role: role, log: log, channel: channel) }
+            var arguments = ["batch", "list", "--source", session.user]
+            for word in words.dropFirst() {
+                guard word == "--json" else {
+                    return CommandChannelHandler(channel: channel) { _, output in
+                        output.writeError("batches: unknown option '\(word)'; usage: batches [--json]\n")
+                        return 64
+                    }
+                }
+                arguments.append(word)
+            }
+            return adminCommand(arguments, channel: channel)
+        case "batchctl":
+            guard role == .admin else { return refuse(.exec(line), role: role, log: log, channel: channel) }
+            return adminCommand(Array(words.dropFirst()), channel: channel)
+        default:
+            let name = words.first ?? ""
+            return CommandChannelHandler(channel: channel) { _, output in
+                output.writeError("batchd: unknown command '\(name)'; this server runs: scp, batches, batchctl (admins)\n")
+                return 127
+            }
+        }
+    }
+
+    private func adminCommand(_ arguments: [String], channel: SSHChannel) -> SSHChannelHandler {
+        let catalogue = context.catalogue
+        let layout = context.layout
+        // Only `--key -` reads standard input; waiting for EOF otherwise
+        // would hang an interactive `ssh`.
+        let readsInput = zip(arguments, arguments.dropFirst()).contains { $0 == "--key" && $1 == "-" }
+        return CommandChannelHandler(channel: channel, readsInput: readsInput) { input, output in
+            Batchctl.runRemote(arguments: arguments, catalogue: catalogue, layout: layout,
+                               readInput: { input }, output: output.write, errorOutput: output.writeError)
+        }
+    }
+
+    /// Accepts the request only to say why it is refused, on stderr, and
+    /// exit 1: a bare channel failure would leave the user guessing.
+    private func refuse(_ request: SSHChannelRequest, role: Role, log: Logger, channel: SSHChannel) -> SSHChannelHandler? {
+        log.notice("request refused for role", metadata: ["request": "\(request)", "role": "\(role.rawValue)"])
+        guard case .exec(let line) = request else { return nil }
+        let name = line.split(separator: " ").first.map(String.init) ?? line
+        return CommandChannelHandler(channel: channel) { _, output in
+            output.writeError("batchd: '\(name)' is not allowed for a user with role \(role.rawValue)\n")
+            return 1
+        }
+    }
+}

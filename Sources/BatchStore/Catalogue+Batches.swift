@@ -1,0 +1,176 @@
+import BatchCore
+import GRDB
+
+extension Catalogue {
+    /// Records a new open batch from `source` to `destination` and returns
+    /// its id. The destination must resolve now (the topic exists, the
+    /// named users are targets), so a bad drop is refused before any upload.
+    public func openBatch(source: String, destination: Destination) throws(StoreError) -> Int64 {
+        try write { db in
+            _ = try Catalogue.recipients(db, of: destination)
+            var topic: String?
+            if case .topic(let name) = destination { topic = name }
+            var batch = BatchRecord(
+                id: nil, source: source, destination: destination.component, topic: topic,
+                state: BatchState.open.rawValue, size: nil, sha256: nil, archive: nil, pieceSize: nil,
+                createdAt: Catalogue.now(), sealedAt: nil, failure: nil)
+            try batch.insert(db)
+            return batch.id ?? 0
+        }
+    }
+
+    /// Seals an open batch in one transaction: records its archive, pieces
+    /// and files, and a `pending` offer (with its history event) for every
+    /// recipient its destination resolves to now. Returns those recipients.
+    @discardableResult
+    public func sealBatch(id: Int64, archivePath: String, summary: SealInfo, files: [FileEntry]) throws(StoreError) -> [String] {
+        try write { db in
+            var batch = try Catalogue.batchRecord(db, id: id, expecting: .open, to: "seal")
+            let destination: Destination
+            do {
+                destination = try Destination(component: batch.destination)
+            } catch {
+                throw StoreError.database("batch \(id) has a malformed destination '\(batch.destination)'")
+            }
+            let recipients = try Catalogue.recipients(db, of: destination)
+            let now = Catalogue.now()
+            batch.state = BatchState.sealed.rawValue
+            batch.size = summary.size
+            batch.sha256 = summary.sha256
+            batch.archive = archivePath
+            batch.pieceSize = summary.pieceSize
+            batch.sealedAt = now
+            try batch.update(db)
+            for (index, hash) in summary.pieces.enumerated() {
+                try PieceRecord(batchId: id, idx: index, sha256: hash).insert(db)
+            }
+            for (index, file) in files.enumerated() {
+                try BatchFileRecord(batchId: id, seq: index, path: file.path, size: file.size, mode: file.mode, mtime: file.mtime).insert(db)
+            }
+            for target in recipients {
+                try OfferRecord(batchId: id, target: target, state: OfferState.pending.rawValue, reason: nil, updatedAt: now).insert(db)
+                var event = OfferEventRecord(id: nil, batchId: id, target: target, event: OfferState.pending.rawValue, detail: nil, at: now)
+                try event.insert(db)
+            }
+            return recipients
+        }
+    }
+
+    /// Marks an open or sealed batch failed with a reason; its unresolved
+    /// offers fail with the same reason.
+    public func failBatch(id: Int64, reason: String) throws(StoreError) {
+        try write { db in
+            var batch = try Catalogue.batchRecord(db, id: id)
+            let state = BatchState(rawValue: batch.state) ?? .failed
+            guard state == .open || state == .sealed else {
+                throw StoreError.wrongBatchState(id: id, state: state, operation: "fail")
+            }
+            batch.state = BatchState.failed.rawValue
+            batch.failure = reason
+            try batch.update(db)
+            try Catalogue.failUnresolvedOffers(db, batch: id, reason: reason)
+        }
+    }
+
+    /// Deletes an open batch that received no file, leaving no trace.
+    public func discardBatch(id: Int64) throws(StoreError) {
+        try write { db in
+            let batch = try Catalogue.batchRecord(db, id: id, expecting: .open, to: "discard")
+            _ = try batch.delete(db)
+        }
+    }
+
+    /// Marks every open batch failed and returns their ids. At server start,
+    /// an open batch is one whose channel a crash cut off.
+    public func failOpenBatches(reason: String) throws(StoreError) -> [Int64] {
+        try write { db in
+            let ids = try Int64.fetchAll(db, sql: "SELECT id FROM batches WHERE state = 'open' ORDER BY id")
+            try db.execute(sql: "UPDATE batches SET state = 'failed', failure = ? WHERE state = 'open'", arguments: [reason])
+            return ids
+        }
+    }
+
+    /// Batches, newest first, optionally only those dropped by `source`.
+    public func batches(source: String? = nil) throws(StoreError) -> [BatchSummary] {
+        try read { db in
+            var request = BatchRecord.order(Column("id").desc)
+            if let source { request = request.filter(Column("source") == source) }
+            return try request.fetchAll(db).map { batch in
+                let id = batch.id ?? 0
+                let fileCount = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM batch_files WHERE batch_id = ?", arguments: [id]) ?? 0
+                let targets = try OfferRecord.filter(Column("batch_id") == id).order(Column("target")).fetchAll(db).map {
+                    BatchSummary.Target(user: $0.target, state: OfferState(rawValue: $0.state) ?? .failed)
+                }
+                return BatchSummary(
+                    id: id, source: batch.source, destination: batch.destination,
+                    state: BatchState(rawValue: batch.state) ?? .failed, size: batch.size,
+                    fileCount: fileCount, targets: targets, createdAt: batch.createdAt, sealedAt: batch.sealedAt)
+            }
+        }
+    }
+
+    /// Everything known about one batch, or nil if no batch has this id.
+    public func batch(id: Int64) throws(StoreError) -> BatchDetail? {
+        try read { db in
+            guard let batch = try BatchRecord.fetchOne(db, key: id) else { return nil }
+            let files = try BatchFileRecord.filter(Column("batch_id") == id).order(Column("seq")).fetchAll(db).map {
+                FileEntry(path: $0.path, size: $0.size, mode: $0.mode, mtime: $0.mtime)
+            }
+            let pieceCount = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pieces WHERE batch_id = ?", arguments: [id]) ?? 0
+            var received: [String: [String: Int64]] = [:]
+            for row in try ReceivedBytesRecord.filter(Column("batch_id") == id).fetchAll(db) {
+                received[row.target, default: [:]][row.source] = row.bytes
+            }
+            let targets = try OfferRecord.filter(Column("batch_id") == id).order(Column("target")).fetchAll(db).map {
+                BatchDetail.Target(
+                    user: $0.target, state: OfferState(rawValue: $0.state) ?? .failed,
+                    reason: $0.reason, receivedFrom: received[$0.target] ?? [:])
+            }
+            return BatchDetail(
+                id: id, topic: batch.topic, destination: batch.destination, source: batch.source,
+                state: BatchState(rawValue: batch.state) ?? .failed, failure: batch.failure,
+                size: batch.size, sha256: batch.sha256, archive: batch.archive, pieceSize: batch.pieceSize,
+                pieceCount: pieceCount, files: files, targets: targets,
+                createdAt: batch.createdAt, sealedAt: batch.sealedAt)
+        }
+    }
+
+    /// The piece hashes of a batch, in order.
+    public func pieces(batch id: Int64) throws(StoreError) -> [String] {
+        try read { db in
+            _ = try Catalogue.batchRecord(db, id: id)
+            return try String.fetchAll(db, sql: "SELECT sha256 FROM pieces WHERE batch_id = ? ORDER BY idx", arguments: [id])
+        }
+    }
+
+    /// Marks a sealed or failed batch purged, fails its unresolved offers,
+    /// and returns the archive path the caller must now delete (nil if the
+    /// batch never had one). The record stays for history.
+    public func purgeBatch(id: Int64) throws(StoreError) -> String? {
+        try write { db in
+            var batch = try Catalogue.batchRecord(db, id: id)
+            let state = BatchState(rawValue: batch.state) ?? .failed
+            guard state == .sealed || state == .failed else {
+                throw StoreError.wrongBatchState(id: id, state: state, operation: "purge")
+            }
+            let archive = batch.archive
+            batch.state = BatchState.purged.rawValue
+            batch.archive = nil
+            try batch.update(db)
+            try Catalogue.failUnresolvedOffers(db, batch: id, reason: "batch purged by an admin")
+            return archive
+        }
+    }
+
+    static func batchRecord(_ db: Database, id: Int64) throws -> BatchRecord {
+        guard let batch = try BatchRecord.fetchOne(db, key: id) else { throw StoreError.unknownBatch(id) }
+        return batch
+    }
+
+    private static func batchRecord(_ db: Database, id: Int64, expecting expected: BatchState, to operation: String) throws -> BatchRecord {
+        let batch = try batchRecord(db, id: id)
+        let state = BatchState(rawValue: batch.state) ?? .failed
+        guard state == expected else { throw StoreError.wrongBatchState(id: id, state: state, operation: operation) }
+        return batch
+    }
+}

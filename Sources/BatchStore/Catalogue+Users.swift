@@ -1,0 +1,138 @@
+import BatchCore
+import GRDB
+
+extension Catalogue {
+    /// Adds a user with its keys in one transaction.
+    public func addUser(name: String, role: Role, keys: [NewKey]) throws(StoreError) {
+        guard Destination.isValidName(name) else { throw .invalidName(name) }
+        try write { db in
+            if try Catalogue.userRecord(db, name: name) != nil { throw StoreError.userExists(name) }
+            var user = UserRecord(id: nil, name: name, role: role.rawValue, createdAt: Catalogue.now())
+            try user.insert(db)
+            for key in keys {
+                try Catalogue.insertKey(db, key, userID: user.id ?? 0)
+            }
+        }
+    }
+
+    /// Removes a user with its keys and subscriptions. Its batches and
+    /// offers stay in the history under its name.
+    public func removeUser(name: String) throws(StoreError) {
+        try write { db in
+            guard let user = try Catalogue.userRecord(db, name: name) else { throw StoreError.unknownUser(name) }
+            _ = try user.delete(db)
+        }
+    }
+
+    /// All users, sorted by name.
+    public func users() throws(StoreError) -> [UserInfo] {
+        try read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT u.name, u.role, u.created_at,
+                       (SELECT COUNT(*) FROM keys k WHERE k.user_id = u.id AND k.revoked_at IS NULL) AS key_count,
+                       (SELECT group_concat(name, char(10)) FROM
+                           (SELECT t.name FROM subscriptions s JOIN topics t ON t.id = s.topic_id
+                            WHERE s.user_id = u.id ORDER BY t.name)) AS topic_names
+                FROM users u ORDER BY u.name
+                """)
+            return rows.map { row in
+                let topics: String? = row["topic_names"]
+                return UserInfo(
+                    name: row["name"],
+                    role: Role(rawValue: row["role"]) ?? .source,
+                    keys: row["key_count"],
+                    topics: topics.map { $0.split(separator: "\n").map(String.init) } ?? [],
+                    createdAt: row["created_at"])
+            }
+        }
+    }
+
+    /// The role of `user`, or nil if no such user exists.
+    public func role(of user: String) throws(StoreError) -> Role? {
+        try read { db in
+            try Catalogue.userRecord(db, name: user).flatMap { Role(rawValue: $0.role) }
+        }
+    }
+
+    /// The base64 blobs of the user's keys that are not revoked; empty for
+    /// an unknown user. Called on every login, so it is one indexed query.
+    public func activeKeys(user: String) throws(StoreError) -> [String] {
+        try read { db in
+            try String.fetchAll(db, sql: """
+                SELECT k.base64 FROM keys k JOIN users u ON u.id = k.user_id
+                WHERE u.name = ? AND k.revoked_at IS NULL ORDER BY k.id
+                """, arguments: [user])
+        }
+    }
+
+    /// Registers one more key for an existing user.
+    public func addKey(user: String, key: NewKey) throws(StoreError) {
+        try addKeys(user: user, keys: [key])
+    }
+
+    /// Registers more keys for an existing user in one transaction: all
+    /// are added, or none.
+    public func addKeys(user: String, keys: [NewKey]) throws(StoreError) {
+        try write { db in
+            guard let record = try Catalogue.userRecord(db, name: user) else { throw StoreError.unknownUser(user) }
+            for key in keys {
+                try Catalogue.insertKey(db, key, userID: record.id ?? 0)
+            }
+        }
+    }
+
+    /// The keys of `user`, or of every user when nil, revoked ones included,
+    /// sorted by user then id.
+    public func keys(user: String?) throws(StoreError) -> [KeyInfo] {
+        try read { db in
+            if let user, try Catalogue.userRecord(db, name: user) == nil { throw StoreError.unknownUser(user) }
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT k.*, u.name AS user_name FROM keys k JOIN users u ON u.id = k.user_id
+                WHERE ? IS NULL OR u.name = ? ORDER BY u.name, k.id
+                """, arguments: [user, user])
+            return rows.map(Catalogue.keyInfo)
+        }
+    }
+
+    /// Revokes the key with this fingerprint (`SHA256:…`) or catalogue id,
+    /// and returns it as it is now.
+    @discardableResult
+    public func revokeKey(_ fingerprintOrID: String) throws(StoreError) -> KeyInfo {
+        try write { db in
+            let sql = "SELECT k.*, u.name AS user_name FROM keys k JOIN users u ON u.id = k.user_id "
+            var row = try Row.fetchOne(db, sql: sql + "WHERE k.fingerprint = ?", arguments: [fingerprintOrID])
+            if row == nil, let id = Int64(fingerprintOrID) {
+                row = try Row.fetchOne(db, sql: sql + "WHERE k.id = ?", arguments: [id])
+            }
+            guard let row else { throw StoreError.unknownKey(fingerprintOrID) }
+            var key = Catalogue.keyInfo(row)
+            guard key.revokedAt == nil else { throw StoreError.keyAlreadyRevoked(key.fingerprint) }
+            let now = Catalogue.now()
+            try db.execute(sql: "UPDATE keys SET revoked_at = ? WHERE id = ?", arguments: [now, key.id])
+            key.revokedAt = now
+            return key
+        }
+    }
+
+    static func userRecord(_ db: Database, name: String) throws -> UserRecord? {
+        try UserRecord.filter(Column("name") == name).fetchOne(db)
+    }
+
+    private static func insertKey(_ db: Database, _ key: NewKey, userID: Int64) throws {
+        if let owner = try String.fetchOne(db, sql: """
+            SELECT u.name FROM keys k JOIN users u ON u.id = k.user_id WHERE k.base64 = ?
+            """, arguments: [key.base64]) {
+            throw StoreError.keyExists(fingerprint: key.fingerprint, user: owner)
+        }
+        var record = KeyRecord(
+            id: nil, userId: userID, type: key.type, base64: key.base64, comment: key.comment,
+            fingerprint: key.fingerprint, bits: key.bits, createdAt: now(), revokedAt: nil)
+        try record.insert(db)
+    }
+
+    private static func keyInfo(_ row: Row) -> KeyInfo {
+        KeyInfo(
+            id: row["id"], user: row["user_name"], type: row["type"], fingerprint: row["fingerprint"],
+            comment: row["comment"], bits: row["bits"], createdAt: row["created_at"], revokedAt: row["revoked_at"])
+    }
+}

@@ -1,0 +1,14 @@
+#ifndef BATCHD_CZLIB_SHIM_H
+#define BATCHD_CZLIB_SHIM_H
+#include <zlib.h>
+
+/* deflateInit2 is a macro that passes ZLIB_VERSION and the struct size. */
+static inline int batchd_deflate_init_gzip(z_streamp strm, int level) {
+    /* windowBits 15 + 16 asks zlib for a gzip wrapper; memLevel 8 is zlib's default. */
+    return deflateInit2(strm, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+}
+
+static inline int batchd_inflate_init_gzip(z_streamp strm) {
+    return inflateInit2(strm, 15 + 16);
+}
+#endif

@@ -1,0 +1,234 @@
+import CLibSSH
+
+/// One server-side SSH channel. Confined to the loop thread that owns its
+/// session: every method must be called there (use `execute` from other
+/// threads). Owns its libssh callbacks struct and releases the channel once.
+public final class SSHChannel: @unchecked Sendable {
+    /// The session this channel belongs to, for logs and policy.
+    public var session: SSHSessionInfo? { owner?.info }
+    /// Bytes accepted by `write` that the peer's window has not taken yet.
+    public var pendingBytes: Int { pending.count - pendingStart }
+    /// True once the channel is closed; writes are then dropped.
+    public private(set) var isClosed = false
+
+    let raw: ssh_channel
+    weak var owner: SSHServerSession?
+    var handler: SSHChannelHandler?
+    private let callbacks: UnsafeMutablePointer<ssh_channel_callbacks_struct>
+    private var pending: [UInt8] = []
+    private var pendingStart = 0
+    private var closeRequested = false
+    private var exitStatus: Int32?
+    private var eofSent = false
+    private var torndown = false
+
+    init(raw: ssh_channel, owner: SSHServerSession) {
+        self.raw = raw
+        self.owner = owner
+        callbacks = .allocate(capacity: 1)
+        callbacks.initialize(to: ssh_channel_callbacks_struct())
+        batchd_init_channel_callbacks(callbacks)
+        callbacks.pointee.userdata = Unmanaged.passUnretained(self).toOpaque()
+        callbacks.pointee.channel_data_function = channelDataTrampoline
+        callbacks.pointee.channel_eof_function = channelEOFTrampoline
+        callbacks.pointee.channel_close_function = channelCloseTrampoline
+        callbacks.pointee.channel_exec_request_function = channelExecTrampoline
+        callbacks.pointee.channel_subsystem_request_function = channelSubsystemTrampoline
+        callbacks.pointee.channel_pty_request_function = channelPtyTrampoline
+        callbacks.pointee.channel_shell_request_function = channelShellTrampoline
+        callbacks.pointee.channel_env_request_function = channelEnvTrampoline
+        callbacks.pointee.channel_write_wontblock_function = channelWontBlockTrampoline
+        ssh_set_channel_callbacks(raw, callbacks)
+    }
+
+    deinit {
+        callbacks.deinitialize(count: 1)
+        callbacks.deallocate()
+    }
+
+    /// Runs `work` on this channel's loop thread, after the current event.
+    public func execute(_ work: @escaping @Sendable () -> Void) {
+        owner?.loop.execute(work)
+    }
+
+    /// Queues bytes for the client; they go out as its window allows.
+    public func write(_ bytes: UnsafeRawBufferPointer) {
+        guard !isClosed, !closeRequested, bytes.count > 0 else { return }
+        if pendingBytes == 0 {
+            let sent = send(bytes)
+            if sent == bytes.count { return }
+            pending.append(contentsOf: bytes[sent...])
+        } else {
+            pending.append(contentsOf: bytes)
+        }
+    }
+
+    /// Queues bytes for the client.
+    public func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { write($0) }
+    }
+
+    /// Queues text for the client.
+    public func write(_ text: String) {
+        write(Array(text.utf8))
+    }
+
+    /// Writes text on the extended (stderr) stream, as `ssh` shows to users.
+    /// Error messages are short, so they bypass the window bookkeeping.
+    public func writeStderr(_ text: String) {
+        guard !isClosed, !closeRequested else { return }
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { ssh_channel_write_stderr(raw, $0.baseAddress, UInt32($0.count)) }
+    }
+
+    /// Sends EOF, the exit status (for exec channels) and closes, once all
+    /// queued output has gone out.
+    public func close(exitStatus: Int32? = nil) {
+        guard !isClosed, !closeRequested else { return }
+        self.exitStatus = exitStatus
+        closeRequested = true
+        finishCloseIfDrained()
+    }
+
+    // MARK: - Internal
+
+    private func send(_ bytes: UnsafeRawBufferPointer) -> Int {
+        var offset = 0
+        while offset < bytes.count {
+            let window = Int(ssh_channel_window_size(raw))
+            if window == 0 { break }
+            let n = min(window, bytes.count - offset, 1 << 20)
+            let rc = ssh_channel_write(raw, bytes.baseAddress! + offset, UInt32(n))
+            if rc <= 0 { break }
+            offset += Int(rc)
+        }
+        return offset
+    }
+
+    func flush() {
+        guard !isClosed else { return }
+        if pendingBytes > 0 {
+            let sent = pending.withUnsafeBytes { buffer in
+                send(UnsafeRawBufferPointer(rebasing: buffer[pendingStart...]))
+            }
+            pendingStart += sent
+            if pendingStart == pending.count {
+                pending.removeAll(keepingCapacity: false)
+                pendingStart = 0
+            } else if pendingStart > (1 << 20) && pendingStart * 2 > pending.count {
+                pending.removeFirst(pendingStart)
+                pendingStart = 0
+            }
+        }
+        if pendingBytes == 0 {
+            if closeRequested {
+                finishCloseIfDrained()
+            } else {
+                handler?.channelDrained(self)
+            }
+        }
+    }
+
+    private func finishCloseIfDrained() {
+        guard closeRequested, pendingBytes == 0, !isClosed else { return }
+        if let status = exitStatus {
+            ssh_channel_request_send_exit_status(raw, status)
+        }
+        if !eofSent {
+            eofSent = true
+            ssh_channel_send_eof(raw)
+        }
+        markClosed()
+    }
+
+    /// Marks the channel closed, tells the handler once, and schedules the
+    /// libssh side to be released after the current event.
+    func markClosed() {
+        guard !isClosed else { return }
+        isClosed = true
+        let handler = self.handler
+        self.handler = nil
+        handler?.channelClosed(self)
+        owner?.scheduleTeardown(of: self)
+    }
+
+    /// Releases the libssh channel. Called by the session outside any libssh
+    /// callback; after it, libssh never calls into this object again.
+    func teardown() {
+        guard !torndown else { return }
+        torndown = true
+        ssh_remove_channel_callbacks(raw, callbacks)
+        ssh_channel_free(raw)
+    }
+
+    // MARK: - Callbacks (on the loop thread)
+
+    func received(_ data: UnsafeRawBufferPointer) {
+        owner?.touch()
+        guard !isClosed, let handler else { return }
+        handler.channel(self, received: data)
+    }
+
+    func receivedEOF() {
+        guard !isClosed else { return }
+        handler?.channelReceivedEOF(self)
+    }
+
+    func request(_ request: SSHChannelRequest) -> Bool {
+        guard !isClosed, handler == nil, let owner else { return false }
+        return owner.accept(request, on: self)
+    }
+}
+
+// libssh cannot call Swift closures that capture state, so each trampoline
+// recovers the channel from `userdata` and forwards; nothing more.
+
+private func channel(_ userdata: UnsafeMutableRawPointer?) -> SSHChannel? {
+    guard let userdata else { return nil }
+    return Unmanaged<SSHChannel>.fromOpaque(userdata).takeUnretainedValue()
+}
+
+private let channelDataTrampoline: ssh_channel_data_callback = { _, _, data, len, isStderr, userdata in
+    guard let data, let channel = channel(userdata) else { return Int32(len) }
+    if isStderr == 0 {
+        channel.received(UnsafeRawBufferPointer(start: data, count: Int(len)))
+    }
+    return Int32(len)
+}
+
+private let channelEOFTrampoline: ssh_channel_eof_callback = { _, _, userdata in
+    channel(userdata)?.receivedEOF()
+}
+
+private let channelCloseTrampoline: ssh_channel_close_callback = { _, _, userdata in
+    channel(userdata)?.markClosed()
+}
+
+private let channelExecTrampoline: ssh_channel_exec_request_callback = { _, _, command, userdata in
+    guard let command, let channel = channel(userdata) else { return -1 }
+    return channel.request(.exec(String(cString: command))) ? 0 : -1
+}
+
+private let channelSubsystemTrampoline: ssh_channel_subsystem_request_callback = { _, _, name, userdata in
+    guard let name, let channel = channel(userdata) else { return -1 }
+    return channel.request(.subsystem(String(cString: name))) ? 0 : -1
+}
+
+private let channelPtyTrampoline: ssh_channel_pty_request_callback = { _, _, _, _, _, _, _, userdata in
+    channel(userdata)?.owner?.refused("pty-req")
+    return -1
+}
+
+private let channelShellTrampoline: ssh_channel_shell_request_callback = { _, _, userdata in
+    channel(userdata)?.owner?.refused("shell")
+    return -1
+}
+
+private let channelEnvTrampoline: ssh_channel_env_request_callback = { _, _, _, _, _ in
+    -1
+}
+
+private let channelWontBlockTrampoline: ssh_channel_write_wontblock_callback = { _, _, _, userdata in
+    channel(userdata)?.flush()
+    return 0
+}

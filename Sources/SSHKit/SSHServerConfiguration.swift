@@ -1,0 +1,24 @@
+/// How the SSH listener behaves. Every field has the safe default an
+/// operator of OpenSSH would expect.
+public struct SSHServerConfiguration: Sendable {
+    public var address: String
+    public var port: Int
+    public var hostKeyPath: String
+    /// Seconds a connection has to complete key exchange and authentication.
+    public var loginGraceTime: Double = 30
+    /// Failed authentication requests allowed per connection (OpenSSH: 6).
+    public var maxAuthTries: Int = 6
+    /// Connections that have not yet authenticated, across all sources.
+    public var maxStartups: Int = 100
+    /// Seconds without any traffic before an authenticated connection is
+    /// closed; 0 keeps idle connections forever (subscribers idle by design).
+    public var idleTimeout: Double = 0
+    /// Number of `ssh_event` loop threads that share the connections.
+    public var eventLoops: Int = 2
+
+    public init(address: String, port: Int, hostKeyPath: String) {
+        self.address = address
+        self.port = port
+        self.hostKeyPath = hostKeyPath
+    }
+}

@@ -1,0 +1,197 @@
+import CLibSSH
+import Foundation
+
+/// One accepted connection. Created on the accept thread, handed to a key
+/// exchange thread, then owned by exactly one `SSHEventLoop` until it is
+/// freed; it is never used by two threads at once.
+final class SSHServerSession: @unchecked Sendable {
+    let id: UInt64
+    let raw: ssh_session
+    let peer: String
+    unowned let server: SSHServer
+    /// Set when the session is adopted by a loop.
+    unowned(unsafe) var loop: SSHEventLoop!
+    private(set) var info: SSHSessionInfo?
+    private let callbacks: UnsafeMutablePointer<ssh_server_callbacks_struct>
+    private var channels: [ObjectIdentifier: SSHChannel] = [:]
+    private var authFailures = 0
+    private let loginDeadline: UInt64
+    private var lastActivity: UInt64
+    private(set) var shouldDisconnect = false
+    private(set) var freed = false
+
+    init(id: UInt64, raw: ssh_session, peer: String, server: SSHServer) {
+        self.id = id
+        self.raw = raw
+        self.peer = peer
+        self.server = server
+        let now = Monotonic.nanoseconds()
+        loginDeadline = now + UInt64(server.configuration.loginGraceTime * 1e9)
+        lastActivity = now
+        callbacks = .allocate(capacity: 1)
+        callbacks.initialize(to: ssh_server_callbacks_struct())
+        batchd_init_server_callbacks(callbacks)
+        callbacks.pointee.userdata = Unmanaged.passUnretained(self).toOpaque()
+        callbacks.pointee.auth_pubkey_function = authPubkeyTrampoline
+        callbacks.pointee.auth_none_function = authNoneTrampoline
+        callbacks.pointee.channel_open_request_session_function = channelOpenTrampoline
+        ssh_set_server_callbacks(raw, callbacks)
+        ssh_set_auth_methods(raw, Int32(SSH_AUTH_METHOD_PUBLICKEY))
+    }
+
+    deinit {
+        callbacks.deinitialize(count: 1)
+        callbacks.deallocate()
+    }
+
+    var isAuthenticated: Bool { info != nil }
+
+    func touch() {
+        lastActivity = Monotonic.nanoseconds()
+    }
+
+    // MARK: - Authentication
+
+    fileprivate func authenticate(user: String, key: ssh_key?, signatureState: Int8) -> Int32 {
+        guard !isAuthenticated, !shouldDisconnect else { return SSH_AUTH_DENIED.rawValue }
+        let offered = key.flatMap(LibSSHKey.publicKey(of:))
+        let authorized = offered.map { server.delegate.isAuthorized(user: user, key: $0, peer: peer) } ?? false
+        let keyType = offered?.type ?? "unknown"
+        if authorized && signatureState == Int8(SSH_PUBLICKEY_STATE_VALID.rawValue) {
+            let info = SSHSessionInfo(id: id, peer: peer, user: user)
+            self.info = info
+            server.sessionAuthenticated()
+            server.delegate.sessionEvent(.authenticated(info, keyType: keyType))
+            return SSH_AUTH_SUCCESS.rawValue
+        }
+        if authorized && signatureState == Int8(SSH_PUBLICKEY_STATE_NONE.rawValue) {
+            // A probe without a signature: libssh answers PK_OK, which tells
+            // the client the key would do. It authenticates nothing.
+            return SSH_AUTH_SUCCESS.rawValue
+        }
+        recordFailure(user: user, keyType: keyType)
+        return SSH_AUTH_DENIED.rawValue
+    }
+
+    fileprivate func recordFailure(user: String, keyType: String) {
+        authFailures += 1
+        server.delegate.sessionEvent(.authenticationFailed(id: id, peer: peer, user: user, keyType: keyType))
+        if authFailures >= server.configuration.maxAuthTries {
+            server.delegate.sessionEvent(.tooManyAuthFailures(id: id, peer: peer))
+            requestDisconnect()
+        }
+    }
+
+    // MARK: - Channels
+
+    fileprivate func openChannel() -> ssh_channel? {
+        guard isAuthenticated, !shouldDisconnect, channels.count < SSHServerSession.maxChannels else {
+            refused("channel open")
+            return nil
+        }
+        guard let raw = ssh_channel_new(self.raw) else { return nil }
+        let channel = SSHChannel(raw: raw, owner: self)
+        channels[ObjectIdentifier(channel)] = channel
+        touch()
+        return raw
+    }
+
+    /// OpenSSH's default MaxSessions.
+    static let maxChannels = 10
+
+    func accept(_ request: SSHChannelRequest, on channel: SSHChannel) -> Bool {
+        // The role and the user are checked again on every request, never
+        // only at login.
+        guard let info, !shouldDisconnect else {
+            refused("\(request)")
+            return false
+        }
+        guard let handler = server.delegate.handler(for: request, session: info, channel: channel) else {
+            return false
+        }
+        channel.handler = handler
+        return true
+    }
+
+    func refused(_ request: String) {
+        server.delegate.sessionEvent(.requestRefused(info, request: request))
+    }
+
+    func scheduleTeardown(of channel: SSHChannel) {
+        loop.deferTeardown(channel)
+    }
+
+    func channelTornDown(_ channel: SSHChannel) {
+        channels.removeValue(forKey: ObjectIdentifier(channel))
+    }
+
+    // MARK: - Lifetime
+
+    func requestDisconnect() {
+        shouldDisconnect = true
+        loop?.deferSessionCheck(self)
+    }
+
+    /// Whether this session should be closed now: the peer went away, the
+    /// grace time or idle timeout ran out, or too many auth failures.
+    func expired(now: UInt64) -> Bool {
+        if shouldDisconnect { return true }
+        let status = ssh_get_status(raw)
+        if status & Int32(SSH_CLOSED | SSH_CLOSED_ERROR) != 0 || ssh_is_connected(raw) == 0 {
+            return true
+        }
+        if !isAuthenticated && now > loginDeadline {
+            server.delegate.sessionEvent(.loginGraceExpired(id: id, peer: peer))
+            return true
+        }
+        let idle = server.configuration.idleTimeout
+        if isAuthenticated && idle > 0 && now > lastActivity + UInt64(idle * 1e9) {
+            server.delegate.sessionEvent(.idleTimeout(id: id, peer: peer))
+            return true
+        }
+        return false
+    }
+
+    /// Closes every channel (telling its handler), then frees the session.
+    /// Called by the owning loop outside libssh callbacks.
+    func free(event: ssh_event?) {
+        guard !freed else { return }
+        freed = true
+        for channel in channels.values {
+            channel.markClosed()
+        }
+        for channel in channels.values {
+            channel.teardown()
+        }
+        channels.removeAll()
+        if let event {
+            ssh_event_remove_session(event, raw)
+        }
+        if ssh_is_connected(raw) != 0 {
+            ssh_disconnect(raw)
+        }
+        ssh_free(raw)
+        if !isAuthenticated {
+            server.sessionEndedUnauthenticated()
+        }
+        server.delegate.sessionEvent(.disconnected(id: id, peer: peer, user: info?.user))
+    }
+}
+
+private func session(_ userdata: UnsafeMutableRawPointer?) -> SSHServerSession? {
+    guard let userdata else { return nil }
+    return Unmanaged<SSHServerSession>.fromOpaque(userdata).takeUnretainedValue()
+}
+
+private let authPubkeyTrampoline: ssh_auth_pubkey_callback = { _, user, key, state, userdata in
+    guard let session = session(userdata), let user else { return SSH_AUTH_DENIED.rawValue }
+    return session.authenticate(user: String(cString: user), key: key, signatureState: state)
+}
+
+private let authNoneTrampoline: ssh_auth_none_callback = { _, _, _ in
+    SSH_AUTH_DENIED.rawValue
+}
+
+private let channelOpenTrampoline: ssh_channel_open_request_session_callback = { _, userdata in
+    session(userdata)?.openChannel()
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import BatchServer
+import Dispatch
+import Foundation
+import Logging
+
+/// `batchd [--config FILE] [--listen HOST:PORT] [--state DIR]`
+struct Batchd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "batchd",
+        abstract: "The batchd drop server: SSH on libssh, one process.",
+        discussion: "With no config file it listens on 127.0.0.1:2222 with state in ./var/batchd. See batchd(8).")
+
+    @Option(name: .long, help: "Read settings from this batchd.conf(5) file.")
+    var config: String?
+
+    @Option(name: .long, help: "Listen on HOST:PORT instead of the configured address.")
+    var listen: String?
+
+    @Option(name: .long, help: "Keep the catalogue, staging area and archives in DIR.")
+    var state: String?
+
+    func run() throws {
+        var settings = ServerConfiguration()
+        if let config {
+            settings = try ServerConfiguration.load(path: config)
+        }
+        if let listen {
+            try settings.setListen(listen)
+        }
+        if let state {
+            settings.stateDirectory = state
+        }
+        let level = settings.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "batchd")
+        let server = try DropServer(configuration: settings, logger: logger)
+        try server.start()
+        waitForTermination(logger: logger)
+        logger.notice("stopping")
+        server.stop()
+        logger.notice("stopped")
+    }
+
+    /// Blocks until SIGTERM or SIGINT.
+    private func waitForTermination(logger: Logger) {
+        let stop = DispatchSemaphore(value: 0)
+        var sources: [DispatchSourceSignal] = []
+        for number in [SIGTERM, SIGINT] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                logger.notice("signal received", metadata: ["signal": "\(number)"])
+                stop.signal()
+            }
+            source.resume()
+            sources.append(source)
+        }
+        stop.wait()
+        sources.forEach { $0.cancel() }
+    }
+}
+
+Batchd.main()

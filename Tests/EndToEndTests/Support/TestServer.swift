@@ -1,0 +1,195 @@
+import Foundation
+import Testing
+
+/// A real batchd on a random loopback port with a throwaway state folder,
+/// plus the users and keys a test asks for. `stop()` kills it and removes
+/// everything; every test calls it (via `defer`).
+final class TestServer: @unchecked Sendable {
+    let directory: URL
+    let bin: URL
+    private(set) var port = 0
+    private var process: Process?
+    private var log: DataCollector?
+
+    var stateDirectory: String { directory.appendingPathComponent("state").path }
+    var logText: String { String(decoding: log?.snapshot() ?? Data(), as: UTF8.self) }
+
+    init(extraConfig: String = "") throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("batchd-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        bin = TestServer.binDirectory()
+        let config = """
+            ListenAddress 127.0.0.1:0
+            StateDirectory \(stateDirectory)
+            HostKey \(directory.appendingPathComponent("ssh_host_ed25519_key").path)
+            LoginGraceTime 10
+            \(extraConfig)
+            """
+        try config.write(to: directory.appendingPathComponent("batchd.conf"), atomically: true, encoding: .utf8)
+    }
+
+    /// Where `swift build` put the executables: beside the test bundle.
+    static func binDirectory() -> URL {
+        if let override = ProcessInfo.processInfo.environment["BATCHD_BIN_DIR"] {
+            return URL(fileURLWithPath: override)
+        }
+        var candidate = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            if FileManager.default.isExecutableFile(atPath: candidate.appendingPathComponent("batchd").path) {
+                return candidate
+            }
+            candidate = candidate.deletingLastPathComponent()
+        }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug")
+    }
+
+    /// Starts batchd and waits for its "listening" line.
+    func start() throws {
+        let process = Process()
+        process.executableURL = bin.appendingPathComponent("batchd")
+        process.arguments = ["--config", directory.appendingPathComponent("batchd.conf").path]
+        process.currentDirectoryURL = directory
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        let log = DataCollector(err.fileHandleForReading)
+        try process.run()
+        self.process = process
+        self.log = log
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if let port = TestServer.listeningPort(in: logText) {
+                self.port = port
+                return
+            }
+            if !process.isRunning { break }
+            usleep(20_000)
+        }
+        throw TestFailure("batchd did not start:\n\(logText)")
+    }
+
+    static func listeningPort(in log: String) -> Int? {
+        for line in log.split(separator: "\n") where line.contains("listening") {
+            if let range = line.range(of: #"address=127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
+                return Int(line[range].split(separator: ":").last ?? "")
+            }
+        }
+        return nil
+    }
+
+    /// Sends SIGTERM and waits for a clean exit (SIGKILL after 30 s).
+    @discardableResult
+    func terminate() -> Int32 {
+        guard let process, process.isRunning else { return process?.terminationStatus ?? 0 }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(30)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    func stop() {
+        terminate()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    // MARK: - Users and keys
+
+    /// Creates a key pair named `name` in the test folder; returns the private key path.
+    @discardableResult
+    func makeKey(_ name: String, type: String = "ed25519", bits: Int? = nil) throws -> String {
+        let path = directory.appendingPathComponent(name).path
+        var argv = ["ssh-keygen", "-q", "-t", type, "-N", "", "-C", name, "-f", path]
+        if let bits { argv += ["-b", String(bits)] }
+        let result = try ProcessRunner.run(argv)
+        guard result.succeeded else { throw TestFailure("ssh-keygen failed: \(result.stderr)") }
+        return path
+    }
+
+    /// Adds a user with a fresh key; returns the private key path.
+    @discardableResult
+    func addUser(_ name: String, role: String) throws -> String {
+        let key = try makeKey(name)
+        try batchctl(["user", "add", name, "--role", role, "--key", key + ".pub"]).expectSuccess()
+        return key
+    }
+
+    func batchctl(_ arguments: [String], timeout: Double = 30) throws -> ProcessResult {
+        try ProcessRunner.run([bin.appendingPathComponent("batchctl").path, "--state", stateDirectory] + arguments,
+                              timeout: timeout)
+    }
+
+    // MARK: - Clients
+
+    var sshOptions: [String] {
+        ["-F", "/dev/null", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no",
+         "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10"]
+    }
+
+    func scp(_ arguments: [String], key: String, legacy: Bool = false, timeout: Double = 120) throws -> ProcessResult {
+        try ProcessRunner.run(["scp"] + sshOptions + (legacy ? ["-O"] : []) + ["-P", String(port), "-i", key] + arguments,
+                              timeout: timeout)
+    }
+
+    func ssh(_ user: String, key: String, _ command: [String], timeout: Double = 60) throws -> ProcessResult {
+        try ProcessRunner.run(["ssh"] + sshOptions + ["-p", String(port), "-i", key, "\(user)@127.0.0.1"] + command,
+                              timeout: timeout)
+    }
+
+    func sftp(_ user: String, key: String, batch: String, timeout: Double = 120) throws -> ProcessResult {
+        let batchFile = directory.appendingPathComponent("sftp-\(UUID().uuidString).batch")
+        try batch.write(to: batchFile, atomically: true, encoding: .utf8)
+        return try ProcessRunner.run(["sftp"] + sshOptions + ["-P", String(port), "-i", key, "-b", batchFile.path, "\(user)@127.0.0.1"],
+                                     timeout: timeout)
+    }
+
+    // MARK: - Catalogue
+
+    /// The JSON of `batchctl batch show ID --json`.
+    func batch(_ id: Int) throws -> [String: Any] {
+        let result = try batchctl(["batch", "show", String(id), "--json"])
+        try result.expectSuccess()
+        guard let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] else {
+            throw TestFailure("batch show did not print an object: \(result.stdout)")
+        }
+        return object
+    }
+
+    /// All batches, from `batchctl batch list --json`.
+    func batches() throws -> [[String: Any]] {
+        let result = try batchctl(["batch", "list", "--json"])
+        try result.expectSuccess()
+        guard let list = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]] else {
+            throw TestFailure("batch list did not print an array: \(result.stdout)")
+        }
+        return list
+    }
+
+    /// Waits until `count` batches exist and none is still open.
+    @discardableResult
+    func waitForSettledBatches(_ count: Int, timeout: Double = 60) throws -> [[String: Any]] {
+        let deadline = Date().addingTimeInterval(timeout)
+        var last: [[String: Any]] = []
+        while Date() < deadline {
+            last = try batches()
+            if last.count >= count, last.allSatisfy({ ($0["state"] as? String) != "open" }) { return last }
+            usleep(50_000)
+        }
+        throw TestFailure("expected \(count) settled batches, have: \(last)\nlog:\n\(logText)")
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension ProcessResult {
+    func expectSuccess(_ what: String = "command") throws {
+        guard succeeded else { throw TestFailure("\(what) exited \(status)\nstdout: \(stdout)\nstderr: \(stderr)") }
+    }
+}
