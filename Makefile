@@ -5,7 +5,7 @@
 SWIFT ?= swift
 PREFIX ?= /usr/local
 DEBIAN_PACKAGES = libssh-dev zlib1g-dev libsqlite3-dev libarchive-dev libarchive-tools \
-                  openssh-client openssh-server mandoc tar gzip iproute2 procps
+                  openssh-client openssh-server mandoc tar gzip iproute2 procps python3
 
 .PHONY: all deps build build-tests test demo lint-man clean
 

@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "batchd", targets: ["batchd"]),
         .executable(name: "batchctl", targets: ["batchctl"]),
+        .executable(name: "batchd-recv", targets: ["batchd-recv"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -17,6 +18,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CLibSSH", pkgConfig: "libssh", providers: [.apt(["libssh-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .target(name: "BatchCore"),
         .target(name: "SSHKit", dependencies: [
             "CLibSSH",
@@ -27,13 +29,23 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "BatchArchive", dependencies: [
-            "BatchCore", "CZlib",
+            "BatchCore", "CZlib", "CArchive",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "BatchServer", dependencies: [
             "BatchCore", "SSHKit", "BatchStore", "BatchArchive",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "BatchReceiver", dependencies: [
+            "BatchCore", "SSHKit", "BatchArchive",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "batchd-recv", dependencies: [
+            "BatchReceiver", "BatchCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "batchd", dependencies: [
@@ -51,6 +63,7 @@ let package = Package(
         ]),
         .testTarget(name: "BatchStoreTests", dependencies: ["BatchStore", "BatchCore"]),
         .testTarget(name: "EndToEndTests", dependencies: ["BatchServer", "BatchStore", "BatchCore"]),
+        .testTarget(name: "ReceiverTests", dependencies: ["BatchReceiver", "BatchCore"]),
         .testTarget(name: "AdminTests", dependencies: ["BatchServer", "BatchStore", "BatchCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -41,7 +41,7 @@ say "starting batchd"
 server_pid=$!
 port=""
 for _ in $(seq 1 100); do
-  port=$(sed -n 's/.*listening.*address=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/batchd.log" | head -n1)
+  port=$(sed -n '/listening/s/.*address=127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$work/batchd.log" | head -n1)
   [ -n "$port" ] && break
   sleep 0.1
 done

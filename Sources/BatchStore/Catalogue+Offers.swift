@@ -48,13 +48,14 @@ extension Catalogue {
         }
     }
 
-    /// The sealed batches still waiting for `target`'s answer (offers
-    /// `pending` or `offered`), oldest first: what to send when it connects.
+    /// The sealed batches still waiting on `target` (offers `pending`,
+    /// `offered`, or `accepted` but not yet delivered), oldest first: what
+    /// to send when it connects, so an interrupted delivery resumes.
     public func waitingOffers(target: String) throws(StoreError) -> [Int64] {
         try read { db in
             try Int64.fetchAll(db, sql: """
                 SELECT o.batch_id FROM offers o JOIN batches b ON b.id = o.batch_id
-                WHERE o.target = ? AND o.state IN ('pending', 'offered') AND b.state = 'sealed'
+                WHERE o.target = ? AND o.state IN ('pending', 'offered', 'accepted') AND b.state = 'sealed'
                 ORDER BY o.batch_id
                 """, arguments: [target])
         }

@@ -61,6 +61,9 @@ public final class SSHChannel: @unchecked Sendable {
         } else {
             pending.append(contentsOf: bytes)
         }
+        // libssh says nothing when the peer's window reopens, so the loop
+        // retries channels with queued output after every poll.
+        owner?.loop?.flushLater(self)
     }
 
     /// Queues bytes for the client.
@@ -105,8 +108,10 @@ public final class SSHChannel: @unchecked Sendable {
         return offset
     }
 
-    func flush() {
-        guard !isClosed else { return }
+    /// Sends what the window allows. Returns true when nothing is left queued.
+    @discardableResult
+    func flush() -> Bool {
+        guard !isClosed else { return true }
         if pendingBytes > 0 {
             let sent = pending.withUnsafeBytes { buffer in
                 send(UnsafeRawBufferPointer(rebasing: buffer[pendingStart...]))
@@ -120,13 +125,13 @@ public final class SSHChannel: @unchecked Sendable {
                 pendingStart = 0
             }
         }
-        if pendingBytes == 0 {
-            if closeRequested {
-                finishCloseIfDrained()
-            } else {
-                handler?.channelDrained(self)
-            }
+        guard pendingBytes == 0 else { return false }
+        if closeRequested {
+            finishCloseIfDrained()
+        } else {
+            handler?.channelDrained(self)
         }
+        return pendingBytes == 0
     }
 
     private func finishCloseIfDrained() {
@@ -229,6 +234,6 @@ private let channelEnvTrampoline: ssh_channel_env_request_callback = { _, _, _, 
 }
 
 private let channelWontBlockTrampoline: ssh_channel_write_wontblock_callback = { _, _, _, userdata in
-    channel(userdata)?.flush()
+    _ = channel(userdata)?.flush()
     return 0
 }

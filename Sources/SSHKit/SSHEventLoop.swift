@@ -20,6 +20,8 @@ final class SSHEventLoop: @unchecked Sendable {
     private var sessions: [ObjectIdentifier: SSHServerSession] = [:]
     private var teardowns: [SSHChannel] = []
     private var sessionChecks: [SSHServerSession] = []
+    /// Channels with output queued behind a closed window.
+    private var writers: [ObjectIdentifier: SSHChannel] = [:]
     private var lastSweep: UInt64 = 0
     /// Number of sessions owned, readable from any thread for balancing.
     let sessionCount = Atomic<Int>(0)
@@ -84,6 +86,10 @@ final class SSHEventLoop: @unchecked Sendable {
         teardowns.append(channel)
     }
 
+    func flushLater(_ channel: SSHChannel) {
+        writers[ObjectIdentifier(channel)] = channel
+    }
+
     func deferSessionCheck(_ session: SSHServerSession) {
         sessionChecks.append(session)
     }
@@ -101,7 +107,9 @@ final class SSHEventLoop: @unchecked Sendable {
     private func run() {
         while !stopFlag.load(ordering: .acquiring) {
             // 200 ms bounds how late a timeout or a silent disconnect is seen.
-            _ = ssh_event_dopoll(event, 200)
+            // Poll briefly while output waits for a window to reopen.
+            _ = ssh_event_dopoll(event, writers.isEmpty ? 200 : 5)
+            flushWriters()
             runInbox()
             runDeferred()
             let now = Monotonic.nanoseconds()
@@ -123,6 +131,13 @@ final class SSHEventLoop: @unchecked Sendable {
     func waitUntilStopped() {
         guard thread != nil else { return }
         finished.wait()
+    }
+
+    private func flushWriters() {
+        guard !writers.isEmpty else { return }
+        for (key, channel) in writers where channel.isClosed || channel.flush() {
+            writers.removeValue(forKey: key)
+        }
     }
 
     private func runInbox() {

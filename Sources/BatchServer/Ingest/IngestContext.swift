@@ -12,6 +12,8 @@ struct IngestContext: Sendable {
     /// Largest single file accepted, in bytes.
     let maxFileSize: UInt64
     let logger: Logger
+    /// Told of every sealed batch, to offer it at once.
+    let notifier: Notifier
     /// Seals under way; shutdown waits for them so no batch is left half-sealed.
     let pendingSeals = DispatchGroup()
 }

@@ -197,6 +197,7 @@ final class OpenBatch {
             return FileEntry(path: key, size: Int64(file.size), mode: Int(file.mode), mtime: file.mtime ?? 0)
         }
         let catalogue = context.catalogue
+        let notifier = context.notifier
         let id = self.id
         let staging = stagingDirectory
         let logger = self.logger
@@ -235,6 +236,7 @@ final class OpenBatch {
                         "files": "\(files.count)", "size": "\(summary.size)", "sha256": "\(summary.sha256)",
                         "pieces": "\(summary.pieces.count)", "recipients": "\(recipients.joined(separator: ","))",
                     ])
+                    notifier.batchSealed(id, recipients: recipients)
                 } catch {
                     logger.error("cannot record sealed batch", metadata: ["error": "\(error)"])
                     try? catalogue.failBatch(id: id, reason: "\(error)")

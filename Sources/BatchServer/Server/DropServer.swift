@@ -13,6 +13,7 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
     public let configuration: ServerConfiguration
     let context: IngestContext
     private let logger: Logger
+    private let faults = FaultInjection()
     private var server: SSHServer?
 
     /// Opens the catalogue and prepares the state directory. Open batches
@@ -27,7 +28,8 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
         let catalogue = try Catalogue(path: layout.catalogue)
         context = IngestContext(
             catalogue: catalogue, layout: layout, pieceSize: configuration.pieceSize,
-            compressionLevel: configuration.compressionLevel, maxFileSize: configuration.maxFileSize, logger: logger)
+            compressionLevel: configuration.compressionLevel, maxFileSize: configuration.maxFileSize, logger: logger,
+            notifier: Notifier(catalogue: catalogue, logger: logger))
         try recoverInterruptedBatches()
     }
 
@@ -143,10 +145,7 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
         do {
             words = try ExecCommandLine.split(line)
         } catch {
-            return CommandChannelHandler(channel: channel) { _, output in
-                output.writeError("batchd: \(error)\n")
-                return 64
-            }
+            return usage("batchd: \(error)", channel: channel)
         }
         log.info("exec", metadata: ["command": "\(words.first ?? "")"])
         switch words.first {
@@ -159,23 +158,68 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
             var arguments = ["batch", "list", "--source", session.user]
             for word in words.dropFirst() {
                 guard word == "--json" else {
-                    return CommandChannelHandler(channel: channel) { _, output in
-                        output.writeError("batches: unknown option '\(word)'; usage: batches [--json]\n")
-                        return 64
-                    }
+                    return usage("batches: unknown option '\(word)'; usage: batches [--json]", channel: channel)
                 }
                 arguments.append(word)
             }
             return adminCommand(arguments, channel: channel)
+        case "subscribe":
+            guard role == .target else { return refuse(.exec(line), role: role, log: log, channel: channel) }
+            guard words.count == 1 else { return usage("usage: subscribe", channel: channel) }
+            return SubscribeChannelHandler(channel: channel, user: session.user, peer: session.peer,
+                                           catalogue: context.catalogue, notifier: context.notifier, logger: log)
+        case "fetch":
+            guard role == .target else { return refuse(.exec(line), role: role, log: log, channel: channel) }
+            do {
+                let request = try FetchRequest.parse(arguments: words)
+                return try FetchChannelHandler(request: request, user: session.user, channel: channel,
+                                               catalogue: context.catalogue, faults: faults, logger: log)
+            } catch let error as DeliveryError {
+                log.notice("fetch refused", metadata: ["reason": "\(error)"])
+                return failure("fetch: \(error)", status: 1, channel: channel)
+            } catch {
+                return usage("fetch: \(error)", channel: channel)
+            }
+        case "watch":
+            guard role == .source || role == .admin else { return refuse(.exec(line), role: role, log: log, channel: channel) }
+            return watch(Array(words.dropFirst()), role: role, user: session.user, channel: channel)
         case "batchctl":
             guard role == .admin else { return refuse(.exec(line), role: role, log: log, channel: channel) }
             return adminCommand(Array(words.dropFirst()), channel: channel)
         default:
             let name = words.first ?? ""
-            return CommandChannelHandler(channel: channel) { _, output in
-                output.writeError("batchd: unknown command '\(name)'; this server runs: scp, batches, batchctl (admins)\n")
-                return 127
+            return failure("batchd: unknown command '\(name)'; this server runs: scp, batches, watch, subscribe, fetch, batchctl (admins)",
+                           status: 127, channel: channel)
+        }
+    }
+
+    private func watch(_ arguments: [String], role: Role, user: String, channel: SSHChannel) -> SSHChannelHandler {
+        let json = arguments.contains("--json")
+        let rest = arguments.filter { $0 != "--json" }
+        guard rest.count == 1, let id = Int64(rest[0]), id > 0 else {
+            return usage("usage: watch ID [--json]", channel: channel)
+        }
+        do {
+            guard let batch = try context.catalogue.batch(id: id) else {
+                return failure("watch: batch \(id) does not exist", status: 1, channel: channel)
             }
+            guard role == .admin || batch.source == user else {
+                return failure("watch: \(DeliveryError.notYours(batch: id))", status: 1, channel: channel)
+            }
+        } catch {
+            return failure("watch: \(DeliveryError.catalogue("\(error)"))", status: 1, channel: channel)
+        }
+        return WatchChannelHandler(batch: id, json: json, channel: channel, catalogue: context.catalogue)
+    }
+
+    private func usage(_ text: String, channel: SSHChannel) -> SSHChannelHandler {
+        failure(text, status: 64, channel: channel)
+    }
+
+    private func failure(_ text: String, status: Int32, channel: SSHChannel) -> SSHChannelHandler {
+        CommandChannelHandler(channel: channel) { _, output in
+            output.writeError(text + "\n")
+            return status
         }
     }
 
@@ -197,9 +241,6 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
         log.notice("request refused for role", metadata: ["request": "\(request)", "role": "\(role.rawValue)"])
         guard case .exec(let line) = request else { return nil }
         let name = line.split(separator: " ").first.map(String.init) ?? line
-        return CommandChannelHandler(channel: channel) { _, output in
-            output.writeError("batchd: '\(name)' is not allowed for a user with role \(role.rawValue)\n")
-            return 1
-        }
+        return failure("batchd: '\(name)' is not allowed for a user with role \(role.rawValue)", status: 1, channel: channel)
     }
 }

@@ -14,14 +14,26 @@ final class TestServer: @unchecked Sendable {
     var stateDirectory: String { directory.appendingPathComponent("state").path }
     var logText: String { String(decoding: log?.snapshot() ?? Data(), as: UTF8.self) }
 
+    /// Extra environment for batchd (test fault injection).
+    var environment: [String: String] = [:]
+    /// Host key file; tests that change the host key point it elsewhere.
+    var hostKeyPath: String
+
     init(extraConfig: String = "") throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("batchd-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         bin = TestServer.binDirectory()
+        hostKeyPath = directory.appendingPathComponent("ssh_host_ed25519_key").path
+        self.extraConfig = extraConfig
+    }
+
+    private let extraConfig: String
+
+    private func writeConfig(port: Int) throws {
         let config = """
-            ListenAddress 127.0.0.1:0
+            ListenAddress 127.0.0.1:\(port)
             StateDirectory \(stateDirectory)
-            HostKey \(directory.appendingPathComponent("ssh_host_ed25519_key").path)
+            HostKey \(hostKeyPath)
             LoginGraceTime 10
             \(extraConfig)
             """
@@ -45,8 +57,10 @@ final class TestServer: @unchecked Sendable {
         return root.appendingPathComponent(".build/debug")
     }
 
-    /// Starts batchd and waits for its "listening" line.
-    func start() throws {
+    /// Starts batchd and waits for its "listening" line; `port` 0 picks a
+    /// free one, a restart passes the previous port.
+    func start(port: Int = 0) throws {
+        try writeConfig(port: port)
         let process = Process()
         process.executableURL = bin.appendingPathComponent("batchd")
         process.arguments = ["--config", directory.appendingPathComponent("batchd.conf").path]
@@ -55,13 +69,16 @@ final class TestServer: @unchecked Sendable {
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let log = DataCollector(err.fileHandleForReading)
         try process.run()
         self.process = process
         self.log = log
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
-            if let port = TestServer.listeningPort(in: logText) {
+            if let port = TestServer.listeningPort(in: String(decoding: log.snapshot(), as: UTF8.self)) {
                 self.port = port
                 return
             }

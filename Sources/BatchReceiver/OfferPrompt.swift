@@ -1,0 +1,45 @@
+import BatchCore
+import Foundation
+
+/// `--accept ask`: shows an offer on the controlling terminal and reads
+/// the answer, as the invention's dialog does.
+enum OfferPrompt {
+    enum Answer: Equatable {
+        case accept
+        case decline(String)
+    }
+
+    static func ask(_ offer: Offer) -> Answer {
+        guard let tty = FileHandle(forUpdatingAtPath: "/dev/tty") else {
+            return .decline("no terminal to ask on")
+        }
+        defer { try? tty.close() }
+        var text = "\nBatch \(offer.batch) from \(offer.source) to \(offer.destination): "
+        text += "\(offer.files.count) file\(offer.files.count == 1 ? "" : "s"), \(ProgressLine.format(offer.size)) compressed\n"
+        for file in offer.files.prefix(20) {
+            text += "  \(file.path)  (\(ProgressLine.format(file.size)))\n"
+        }
+        if offer.files.count > 20 { text += "  … and \(offer.files.count - 20) more\n" }
+        text += "Accept? [y = yes, n = no, or type a reason to decline]: "
+        tty.write(Data(text.utf8))
+        let line = readLine(from: tty).trimmingCharacters(in: .whitespaces)
+        switch line.lowercased() {
+        case "y", "yes":
+            return .accept
+        case "", "n", "no":
+            return .decline("declined at the terminal")
+        default:
+            return .decline(line)
+        }
+    }
+
+    private static func readLine(from handle: FileHandle) -> String {
+        var bytes: [UInt8] = []
+        while bytes.count < 1024 {
+            let chunk = handle.readData(ofLength: 1)
+            guard let byte = chunk.first, byte != UInt8(ascii: "\n") else { break }
+            bytes.append(byte)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

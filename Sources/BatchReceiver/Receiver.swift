@@ -1,0 +1,190 @@
+import BatchCore
+import Foundation
+import Logging
+import SSHKit
+import Synchronization
+
+/// batchd-recv's main loop: one SSH connection to the server with a
+/// long-lived `subscribe` channel, answering each offer and starting a
+/// delivery thread for each accepted batch. Reconnects with backoff when
+/// the server goes away; refuses loudly, and stops, when its host key
+/// changed or its key is refused.
+public final class Receiver: @unchecked Sendable {
+    private let configuration: ReceiverConfiguration
+    private let logger: Logger
+    private let inbox: Inbox
+    /// Messages for the server from delivery threads; the subscribe
+    /// thread sends them. The mutex guards only the array.
+    private let outbox = Mutex<[SubscriptionMessage]>([])
+    /// Batches with a delivery thread running.
+    private let running = Mutex<Set<Int64>>([])
+    /// With `--once`: the exit status once the first offer resolved.
+    private let onceResult = Mutex<Int32?>(nil)
+    private let stopFlag = Atomic<Bool>(false)
+
+    public init(configuration: ReceiverConfiguration, logger: Logger) throws(ReceiverError) {
+        guard !configuration.user.isEmpty else { throw .configuration("--user is required") }
+        guard !configuration.identity.isEmpty else { throw .configuration("--identity is required") }
+        guard !configuration.inbox.isEmpty else { throw .configuration("--inbox is required") }
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: "user"] = "\(configuration.user)"
+        logger[metadataKey: "peer"] = "\(configuration.server)"
+        self.logger = logger
+        inbox = Inbox(directory: configuration.inbox, stateDirectory: configuration.stateDirectory)
+        try inbox.prepare()
+    }
+
+    /// Asks `run` to return soon.
+    public func stop() {
+        stopFlag.store(true, ordering: .relaxed)
+    }
+
+    /// Runs until stopped (exit 0), until a fatal error (exit 1), or with
+    /// `--once` until the first offer resolved (0 delivered or declined,
+    /// 1 failed).
+    public func run() -> Int32 {
+        var backoff = 1.0
+        while !stopFlag.load(ordering: .relaxed) {
+            if let result = onceResult.withLock({ $0 }) { return result }
+            do {
+                try subscribe { backoff = 1 }
+            } catch {
+                switch error {
+                case .hostKeyChanged, .hostKeyUnknown, .hostKeyMismatch, .authenticationFailed, .identityUnreadable:
+                    logger.critical("\(error)")
+                    return 1
+                default:
+                    logger.warning("connection to the server lost; reconnecting", metadata: ["error": "\(error)", "in": "\(backoff)s"])
+                }
+            }
+            if let result = onceResult.withLock({ $0 }) { return result }
+            sleep(seconds: backoff)
+            backoff = min(backoff * 2, configuration.maxBackoff)
+        }
+        return 0
+    }
+
+    private func subscribe(connected: () -> Void) throws(SSHKitError) {
+        let session = try SSHClientSession(configuration: configuration.client)
+        defer { session.close() }
+        let channel = try session.exec("subscribe")
+        defer { channel.close() }
+        connected()
+        logger.info("subscribed", metadata: ["server_key": "\(session.serverFingerprint)"])
+        try channel.write(SubscriptionMessage.hello(Hello(user: configuration.user, software: "batchd-recv")).encodeFrame())
+        var framer = SubscriptionFramer()
+        var buffer = [UInt8](repeating: 0, count: 64 << 10)
+        var lastTraffic = Date()
+        var keepAliveSent: Date?
+        while !stopFlag.load(ordering: .relaxed) {
+            // Read the --once result before draining: a delivery thread queues
+            // its report before it sets the result, so nothing is left behind.
+            let done = onceResult.withLock { $0 } != nil
+            for message in outbox.withLock({ queue -> [SubscriptionMessage] in defer { queue.removeAll() }; return queue }) {
+                try channel.write(message.encodeFrame())
+            }
+            if done { return }
+            let count = try buffer.withUnsafeMutableBytes { raw in
+                Result { () throws(SSHKitError) in try channel.read(into: raw, timeout: 0.2) }
+            }.get()
+            guard let count else {
+                throw .channel(channel.stderrText.isEmpty ? "the server closed the subscription" : channel.stderrText)
+            }
+            if count > 0 {
+                lastTraffic = Date()
+                keepAliveSent = nil
+                framer.append(Array(buffer[0 ..< count]))
+                do {
+                    while let message = try framer.next() {
+                        try handle(message, on: channel)
+                    }
+                } catch let error as SSHKitError {
+                    throw error
+                } catch {
+                    throw .channel("\(ReceiverError.protocolViolation("\(error)"))")
+                }
+            } else if let sent = keepAliveSent {
+                if Date().timeIntervalSince(sent) > configuration.keepAliveInterval {
+                    throw .channel("the server did not answer a keep-alive")
+                }
+            } else if Date().timeIntervalSince(lastTraffic) > configuration.keepAliveInterval {
+                try channel.write(SubscriptionMessage.keepalive.encodeFrame())
+                keepAliveSent = Date()
+            }
+        }
+    }
+
+    private func handle(_ message: SubscriptionMessage, on channel: SSHClientChannel) throws(SSHKitError) {
+        switch message {
+        case .offer(let offer):
+            try answer(offer, on: channel)
+        case .withdrawn(let batch, let reason):
+            logger.notice("offer withdrawn", metadata: ["batch": "\(batch)", "reason": "\(reason)"])
+        case .error(let text):
+            logger.warning("the server refused a message", metadata: ["reason": "\(text)"])
+        case .hello, .keepalive, .unknown:
+            break
+        case .accept, .decline, .progress, .delivered, .failed:
+            logger.warning("unexpected message from the server ignored", metadata: ["type": "\(message.typeName)"])
+        }
+    }
+
+    private func answer(_ offer: Offer, on channel: SSHClientChannel) throws(SSHKitError) {
+        guard !running.withLock({ $0.contains(offer.batch) }) else { return }
+        var log = logger
+        log[metadataKey: "batch"] = "\(offer.batch)"
+        log.info("offer", metadata: ["source": "\(offer.source)", "destination": "\(offer.destination)",
+                                     "files": "\(offer.files.count)", "size": "\(offer.size)"])
+        let decision: OfferPrompt.Answer
+        switch configuration.accept {
+        case .auto: decision = .accept
+        case .never: decision = .decline("\(configuration.user) does not accept batches (batchd-recv --accept never)")
+        case .ask: decision = OfferPrompt.ask(offer)
+        }
+        switch decision {
+        case .decline(let reason):
+            try channel.write(SubscriptionMessage.decline(batch: offer.batch, reason: reason).encodeFrame())
+            log.info("declined", metadata: ["reason": "\(reason)"])
+            finishOnce(0)
+        case .accept:
+            try channel.write(SubscriptionMessage.accept(batch: offer.batch).encodeFrame())
+            log.info("accepted")
+            startDelivery(offer, logger: log)
+        }
+    }
+
+    private func startDelivery(_ offer: Offer, logger: Logger) {
+        running.withLock { _ = $0.insert(offer.batch) }
+        let job = DeliveryJob(
+            offer: offer, inbox: inbox, configuration: configuration, logger: logger,
+            progress: ProgressLine.onTerminal(label: inbox.stem(of: offer) + ".tar.gz"),
+            report: { [self] message in outbox.withLock { $0.append(message) } })
+        let thread = Thread { [self] in
+            let outcome = job.run()
+            switch outcome {
+            case .delivered(let receivedFrom):
+                outbox.withLock { $0.append(.delivered(batch: offer.batch, receivedFrom: receivedFrom)) }
+                finishOnce(0)
+            case .failed(let reason):
+                outbox.withLock { $0.append(.failed(batch: offer.batch, reason: reason)) }
+                finishOnce(1)
+            }
+            running.withLock { _ = $0.remove(offer.batch) }
+        }
+        thread.name = "delivery-\(offer.batch)"
+        thread.start()
+    }
+
+    private func finishOnce(_ status: Int32) {
+        guard configuration.once else { return }
+        onceResult.withLock { if $0 == nil { $0 = status } }
+    }
+
+    private func sleep(seconds: Double) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline, !stopFlag.load(ordering: .relaxed) {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import BatchCore
+import BatchStore
+import Logging
+import Synchronization
+
+/// Holds every target's open subscribe channels and pushes each sealed
+/// batch's offer to its online recipients at once. Offers to offline
+/// targets stay `pending` in the catalogue and go out when they connect.
+final class Notifier: Sendable {
+    private let catalogue: Catalogue
+    private let logger: Logger
+    /// Target user → its live subscribe channels. The mutex guards only this map.
+    private let subscribers = Mutex<[String: [ObjectIdentifier: SubscribeChannelHandler]]>([:])
+
+    init(catalogue: Catalogue, logger: Logger) {
+        self.catalogue = catalogue
+        self.logger = logger
+    }
+
+    func register(_ handler: SubscribeChannelHandler) {
+        subscribers.withLock { $0[handler.user, default: [:]][ObjectIdentifier(handler)] = handler }
+    }
+
+    func unregister(_ handler: SubscribeChannelHandler) {
+        subscribers.withLock { map in
+            map[handler.user]?.removeValue(forKey: ObjectIdentifier(handler))
+            if map[handler.user]?.isEmpty == true { map.removeValue(forKey: handler.user) }
+        }
+    }
+
+    /// How many subscribe channels are open.
+    var subscriberCount: Int {
+        subscribers.withLock { $0.values.reduce(0) { $0 + $1.count } }
+    }
+
+    /// A batch sealed: its offer goes to every online recipient now, each
+    /// on its own loop thread.
+    func batchSealed(_ id: Int64, recipients: [String]) {
+        let offer: Offer?
+        do {
+            offer = try OfferBuilder.offer(for: id, catalogue: catalogue)
+        } catch {
+            logger.error("cannot build offer", metadata: ["batch": "\(id)", "error": "\(error)"])
+            return
+        }
+        guard let offer else { return }
+        let online = subscribers.withLock { map in recipients.flatMap { map[$0].map { Array($0.values) } ?? [] } }
+        for handler in online {
+            handler.send(offer)
+        }
+        logger.info("offer sent", metadata: ["batch": "\(id)", "online": "\(online.count)", "recipients": "\(recipients.count)"])
+    }
+}

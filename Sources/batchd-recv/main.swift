@@ -1,0 +1,79 @@
+import ArgumentParser
+import BatchCore
+import BatchReceiver
+import Dispatch
+import Foundation
+import Logging
+
+/// `batchd-recv --server HOST:PORT --user NAME --identity KEY --inbox DIR …`
+struct BatchdRecv: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "batchd-recv",
+        abstract: "Subscribe to a batchd server and receive the batches offered to this target.",
+        discussion: "See batchd-recv(1) and batchd-recv.conf(5).")
+
+    @Option(help: "Read settings from this batchd-recv.conf(5) file; options given here override it.")
+    var config: String?
+    @Option(help: "The batchd server, HOST:PORT.")
+    var server: String?
+    @Option(help: "This target's user name on the server.")
+    var user: String?
+    @Option(help: "Private key file (OpenSSH format) of that user.")
+    var identity: String?
+    @Option(help: "Folder where delivered batches land.")
+    var inbox: String?
+    @Option(name: .customLong("known-hosts"), help: "known_hosts file pinning the server's host key (default INBOX/.batchd-recv/known_hosts).")
+    var knownHosts: String?
+    @Flag(name: .customLong("accept-new-host-key"), help: "Trust and record an unknown server host key on first use; a changed key is always refused.")
+    var acceptNewHostKey = false
+    @Option(help: "How to answer offers: auto, never or ask.")
+    var accept: String?
+    @Flag(help: "Also extract each delivered archive safely into INBOX/<id>-<name>/.")
+    var extract = false
+    @Flag(help: "Exit after the first offer resolves: 0 when delivered or declined.")
+    var once = false
+
+    func run() throws {
+        var settings = ReceiverConfiguration()
+        if let config { settings = try ReceiverConfiguration.load(path: config) }
+        if let server {
+            do {
+                settings.server = try HostPort(parsing: server)
+            } catch {
+                throw ValidationError("--server: \(error)")
+            }
+        }
+        if let user { settings.user = user }
+        if let identity { settings.identity = identity }
+        if let inbox { settings.inbox = inbox }
+        if let knownHosts { settings.knownHosts = knownHosts }
+        if acceptNewHostKey { settings.acceptNewHostKey = true }
+        if let accept {
+            guard let policy = AcceptPolicy(rawValue: accept) else {
+                throw ValidationError("--accept must be auto, never or ask, not '\(accept)'")
+            }
+            settings.accept = policy
+        }
+        if extract { settings.extract = true }
+        if once { settings.once = true }
+        for (value, option) in [(settings.user, "--user"), (settings.identity, "--identity"), (settings.inbox, "--inbox")]
+        where value.isEmpty {
+            throw ValidationError("\(option) is required (or set it in the config file)")
+        }
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let receiver = try Receiver(configuration: settings, logger: Logger(label: "batchd-recv"))
+        var sources: [DispatchSourceSignal] = []
+        for number in [SIGTERM, SIGINT] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { receiver.stop() }
+            source.resume()
+            sources.append(source)
+        }
+        let status = receiver.run()
+        sources.forEach { $0.cancel() }
+        throw ExitCode(status)
+    }
+}
+
+BatchdRecv.main()

@@ -1,0 +1,108 @@
+import BatchCore
+import Crypto
+import Foundation
+import Testing
+@testable import BatchReceiver
+
+/// Pieces are kept only when their hash matches the offer's, wherever the
+/// stream's chunk boundaries fall.
+@Suite struct PieceAssemblerTests {
+    private let pieceSize = 64 << 10
+
+    private func makeOffer(_ data: [UInt8]) -> Offer {
+        var pieces: [String] = []
+        var offset = 0
+        while offset < data.count {
+            let end = min(offset + pieceSize, data.count)
+            pieces.append(SHA256.hash(data: data[offset ..< end]).hexString)
+            offset = end
+        }
+        return Offer(batch: 7, topic: "ops", destination: "ops", source: "alice", name: "ops",
+                     files: [OfferFile(path: "a", size: Int64(data.count))], size: Int64(data.count),
+                     sha256: SHA256.hash(data: data).hexString, pieceSize: pieceSize, pieces: pieces)
+    }
+
+    private func temporaryFile() throws -> (String, Int32) {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("assembler-\(UUID().uuidString)").path
+        let fd = open(path, O_RDWR | O_CREAT, 0o600)
+        try #require(fd >= 0)
+        return (path, fd)
+    }
+
+    private func randomBytes(_ count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0 ..< count).map { _ in UInt8.random(in: 0 ... 255, using: &generator) }
+    }
+
+    @Test(arguments: [1, 1000, 65536, 100_000])
+    func streamInAnyChunkSizeAssemblesTheArchive(chunk: Int) throws {
+        let data = randomBytes(pieceSize * 3 + 1234)
+        let offer = makeOffer(data)
+        let (path, fd) = try temporaryFile()
+        defer { close(fd); unlink(path) }
+        var assembler = PieceAssembler(offer: offer, descriptor: fd, have: [])
+        assembler.begin(at: 0)
+        var kept: Int64 = 0
+        var offset = 0
+        while offset < data.count {
+            let end = min(offset + chunk, data.count)
+            kept += try data[offset ..< end].withUnsafeBytes { try assembler.feed($0) }
+            offset = end
+        }
+        #expect(kept == Int64(data.count))
+        #expect(assembler.have == [0, 1, 2, 3])
+        #expect(assembler.rejected.isEmpty)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(data))
+    }
+
+    @Test func corruptedPieceIsRejectedAndNotWritten() throws {
+        let data = randomBytes(pieceSize * 2)
+        let offer = makeOffer(data)
+        var served = data
+        served[pieceSize + 10] ^= 0xFF
+        let (path, fd) = try temporaryFile()
+        defer { close(fd); unlink(path) }
+        var assembler = PieceAssembler(offer: offer, descriptor: fd, have: [])
+        assembler.begin(at: 0)
+        let kept = try served.withUnsafeBytes { try assembler.feed($0) }
+        #expect(kept == Int64(pieceSize))
+        #expect(assembler.have == [0])
+        #expect(assembler.rejected == [1])
+    }
+
+    @Test func bytesBeyondTheLastPieceAreAProtocolViolation() throws {
+        let data = randomBytes(1000)
+        let offer = makeOffer(data)
+        let (path, fd) = try temporaryFile()
+        defer { close(fd); unlink(path) }
+        var assembler = PieceAssembler(offer: offer, descriptor: fd, have: [])
+        assembler.begin(at: 0)
+        let tooMuch = data + [1, 2, 3]
+        #expect(throws: ReceiverError.self) { try tooMuch.withUnsafeBytes { try assembler.feed($0) } }
+    }
+
+    @Test func resumeFindsOnlyTheVerifiedPieces() throws {
+        let data = randomBytes(pieceSize * 3)
+        let offer = makeOffer(data)
+        let (path, fd) = try temporaryFile()
+        defer { close(fd); unlink(path) }
+        var partial = data
+        for i in pieceSize ..< pieceSize * 2 { partial[i] = 0 }
+        _ = partial.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        #expect(PieceAssembler.verifiedPieces(of: offer, descriptor: fd) == [0, 2])
+    }
+
+    @Test func missingPiecesGroupIntoContiguousRuns() {
+        #expect(DeliveryJob.runs(missing: [0, 1, 2, 5, 6, 9]) == [0 ... 2, 5 ... 6, 9 ... 9])
+        #expect(DeliveryJob.runs(missing: []) == [])
+    }
+
+    @Test func inboxNamesAreSafeFileNames() {
+        let inbox = Inbox(directory: "/in", stateDirectory: "/in/.batchd-recv")
+        var offer = makeOffer([1, 2, 3])
+        #expect(inbox.archivePath(of: offer) == "/in/7-ops.tar.gz")
+        offer.name = "../../etc/passwd"
+        #expect(inbox.stem(of: offer) == "7-_.._etc_passwd")
+        #expect(!inbox.archivePath(of: offer).dropFirst(4).contains("/"))
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import SSHKit
+
+/// A real SSHKit server on a loopback port whose exec commands exist for
+/// the client tests:
+/// - `echo`: sends back what it receives; exits 5 after the client's EOF.
+/// - `payload N`: writes N bytes of `Pattern`, then exits 3.
+/// - `fail`: writes a line on standard error, then exits 7.
+/// - `refuse`: writes a line on standard error and refuses the request.
+final class TestServer {
+    static let user = "alice"
+    let server: SSHServer
+
+    init(hostKeyPath: String, authorized: [SSHPublicKey]) throws {
+        var configuration = SSHServerConfiguration(address: "127.0.0.1", port: 0, hostKeyPath: hostKeyPath)
+        configuration.eventLoops = 1
+        server = try SSHServer(configuration: configuration, delegate: TestDelegate(authorized: authorized))
+        server.start()
+    }
+
+    var port: Int { server.boundPort }
+    var hostKey: HostKey { server.hostKey }
+
+    func stop() {
+        server.stop()
+    }
+}
+
+final class TestDelegate: SSHServerDelegate {
+    let authorized: Set<String>
+
+    init(authorized: [SSHPublicKey]) {
+        self.authorized = Set(authorized.map(\.base64))
+    }
+
+    func isAuthorized(user: String, key: SSHPublicKey, peer: String) -> Bool {
+        user == TestServer.user && authorized.contains(key.base64)
+    }
+
+    func handler(for request: SSHChannelRequest, session: SSHSessionInfo, channel: SSHChannel) -> SSHChannelHandler? {
+        guard case .exec(let command) = request else { return nil }
+        let words = command.split(separator: " ")
+        switch words.first {
+        case "echo":
+            return EchoHandler()
+        case "payload":
+            guard words.count == 2, let size = Int(words[1]) else { return nil }
+            let handler = PayloadHandler(size: size)
+            // Start once the exec request has been answered.
+            channel.execute { handler.pump(channel) }
+            return handler
+        case "fail":
+            let handler = PayloadHandler(size: 0)
+            channel.execute {
+                channel.writeStderr("batch 42 does not exist\n")
+                channel.close(exitStatus: 7)
+            }
+            return handler
+        case "refuse":
+            channel.writeStderr("refused: not allowed for alice\n")
+            return nil
+        default:
+            return nil
+        }
+    }
+
+    func sessionEvent(_ event: SSHSessionEvent) {}
+}
+
+final class EchoHandler: SSHChannelHandler {
+    func channel(_ channel: SSHChannel, received data: UnsafeRawBufferPointer) {
+        channel.write(data)
+    }
+
+    func channelReceivedEOF(_ channel: SSHChannel) {
+        channel.close(exitStatus: 5)
+    }
+
+    func channelClosed(_ channel: SSHChannel) {}
+}
+
+/// Writes `size` pattern bytes as fast as the client's window allows.
+/// Used only on the server loop thread that owns its channel.
+final class PayloadHandler: SSHChannelHandler, @unchecked Sendable {
+    private let size: Int
+    private var sent = 0
+
+    init(size: Int) {
+        self.size = size
+    }
+
+    func pump(_ channel: SSHChannel) {
+        // A write that fits the window produces no `channelDrained`, so keep
+        // writing until one is queued.
+        while sent < size && channel.pendingBytes == 0 && !channel.isClosed {
+            let count = min(256 * 1024, size - sent)
+            channel.write(Pattern.bytes(at: sent, count: count))
+            sent += count
+        }
+        if sent == size && size > 0 {
+            channel.close(exitStatus: 3)
+        }
+    }
+
+    func channel(_ channel: SSHChannel, received data: UnsafeRawBufferPointer) {}
+    func channelReceivedEOF(_ channel: SSHChannel) {}
+    func channelClosed(_ channel: SSHChannel) {}
+
+    func channelDrained(_ channel: SSHChannel) {
+        pump(channel)
+    }
+}
