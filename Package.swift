@@ -64,6 +64,7 @@ let package = Package(
         .testTarget(name: "BatchStoreTests", dependencies: ["BatchStore", "BatchCore"]),
         .testTarget(name: "EndToEndTests", dependencies: ["BatchServer", "BatchStore", "BatchCore"]),
         .testTarget(name: "ReceiverTests", dependencies: ["BatchReceiver", "BatchCore"]),
+        .testTarget(name: "SSHKitTests", dependencies: ["SSHKit"]),
         .testTarget(name: "AdminTests", dependencies: ["BatchServer", "BatchStore", "BatchCore"]),
     ],
     swiftLanguageModes: [.v6]

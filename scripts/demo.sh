@@ -7,7 +7,9 @@ set -euo pipefail
 bin=${1:?usage: demo.sh BIN_DIR}
 work=$(mktemp -d "${TMPDIR:-/tmp}/batchd-demo.XXXXXX")
 server_pid=""
+receiver_pids=()
 cleanup() {
+  for pid in "${receiver_pids[@]}"; do kill "$pid" 2>/dev/null; done
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
   rm -rf "$work"
 }
@@ -49,6 +51,18 @@ done
 grep -m1 'fingerprint' "$work/batchd.log" || true
 echo "batchd listens on 127.0.0.1:$port"
 
+say "three subscribers: bob accepts, carol declines, dave accepts and extracts"
+recv() {
+  local user=$1; shift
+  "$bin/batchd-recv" --server "127.0.0.1:$port" --user "$user" --identity "$work/$user" \
+    --inbox "$work/inbox-$user" --accept-new-host-key "$@" 2> "$work/recv-$user.log" &
+  receiver_pids+=($!)
+}
+recv bob --accept auto
+recv carol --accept never
+recv dave --accept auto --extract
+sleep 1
+
 ssh_opts=(-F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new
           -o UserKnownHostsFile="$work/known_hosts" -o LogLevel=ERROR)
 
@@ -71,7 +85,18 @@ say "refused: an unknown topic, and a '..' escape"
 scp "${ssh_opts[@]}" -P "$port" -i "$work/alice" "$work/report.csv" alice@127.0.0.1:nosuch/ || echo "(scp exit $?)"
 scp "${ssh_opts[@]}" -P "$port" -i "$work/alice" "$work/report.csv" alice@127.0.0.1:ops/../../etc/ || echo "(scp exit $?)"
 
-sleep 0.5
+say "alice watches batch 1: who took it, who declined and why"
+ssh "${ssh_opts[@]}" -p "$port" -i "$work/alice" alice@127.0.0.1 watch 1 || echo "(watch exit $?)"
+
+say "alice watches batch 2 (sent to @bob,carol)"
+ssh "${ssh_opts[@]}" -p "$port" -i "$work/alice" alice@127.0.0.1 watch 2 || echo "(watch exit $?)"
+
+say "what landed in each inbox"
+for u in bob carol dave; do
+  echo "--- $u"
+  (cd "$work/inbox-$u" && find . -path ./.batchd-recv -prune -o -print | sed 1d | sort)
+done
+
 say "alice's own batches: ssh alice@127.0.0.1 batches"
 ssh "${ssh_opts[@]}" -p "$port" -i "$work/alice" alice@127.0.0.1 batches
 
@@ -87,5 +112,11 @@ tar -tvzf "$archive"
 mkdir -p "$work/out" && tar -xzf "$archive" -C "$work/out"
 diff -r "$work/nightly" "$work/out/nightly" && echo "extracted tree is byte-identical to the dropped folder"
 
+say "dave's extracted copy of batch 1 equals the dropped folder"
+diff -r "$work/nightly" "$work/inbox-dave/1-ops/nightly" && echo "identical"
+
 say "server log"
 cat "$work/batchd.log"
+
+say "bob's batchd-recv log"
+cat "$work/recv-bob.log"

@@ -23,14 +23,21 @@ final class DeliveryJob: @unchecked Sendable {
     private var logger: Logger
     private let report: @Sendable (SubscriptionMessage) -> Void
     private let progress: ProgressLine?
+    private let shelf: PeerShelf
+    private let plans: PlanBox
+    /// Sources that failed or served a bad piece for this batch.
+    private var badSources = Set<String>()
+    private var receivedFrom: [String: Int64] = [:]
     /// Rounds of fetching missing pieces before giving up.
-    static let maxRounds = 6
+    static let maxRounds = 8
 
-    init(offer: Offer, inbox: Inbox, configuration: ReceiverConfiguration, logger: Logger,
-         progress: ProgressLine?, report: @escaping @Sendable (SubscriptionMessage) -> Void) {
+    init(offer: Offer, inbox: Inbox, configuration: ReceiverConfiguration, shelf: PeerShelf, plans: PlanBox,
+         logger: Logger, progress: ProgressLine?, report: @escaping @Sendable (SubscriptionMessage) -> Void) {
         self.offer = offer
         self.inbox = inbox
         self.configuration = configuration
+        self.shelf = shelf
+        self.plans = plans
         self.logger = logger
         self.logger[metadataKey: "batch"] = "\(offer.batch)"
         self.progress = progress
@@ -50,6 +57,10 @@ final class DeliveryJob: @unchecked Sendable {
         let final = inbox.archivePath(of: offer)
         if FileManager.default.fileExists(atPath: final), try sha256(ofFile: final) == offer.sha256 {
             logger.info("already in the inbox", metadata: ["path": "\(final)"])
+            let descriptor = open(final, O_RDONLY | O_CLOEXEC)
+            if descriptor >= 0 {
+                shelf.add(PieceStore(offer: offer, descriptor: descriptor, held: Set(0 ..< offer.pieceCount)))
+            }
             try extractIfAsked(final)
             return [:]
         }
@@ -57,38 +68,46 @@ final class DeliveryJob: @unchecked Sendable {
         let existed = FileManager.default.fileExists(atPath: partial)
         let descriptor = open(partial, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw .storage(path: partial, reason: String(cString: strerror(errno))) }
-        defer { close(descriptor) }
         guard ftruncate(descriptor, off_t(offer.size)) == 0 else {
+            close(descriptor)
             throw .storage(path: partial, reason: String(cString: strerror(errno)))
         }
         let held = existed ? PieceAssembler.verifiedPieces(of: offer, descriptor: descriptor) : []
         if !held.isEmpty {
             logger.info("resuming from pieces already held", metadata: ["held": "\(held.count)", "pieces": "\(offer.pieceCount)"])
         }
-        var assembler = PieceAssembler(offer: offer, descriptor: descriptor, have: held)
-        var fromServer: Int64 = 0
+        // The store owns the descriptor; peers are served from it as pieces arrive.
+        let store = PieceStore(offer: offer, descriptor: descriptor, held: held)
+        shelf.add(store)
+        var assembler = PieceAssembler(store: store)
         var round = 0
         var lastError = "no attempt was made"
+        // The server answers an accept with a plan at once; an older
+        // server sends none, and the batch comes from the server.
+        _ = plans.current(waiting: 10)
         while assembler.have.count < offer.pieceCount {
             round += 1
             guard round <= DeliveryJob.maxRounds else {
                 throw .fetchFailed(batch: offer.batch, reason: lastError)
             }
-            if round > 1 { Thread.sleep(forTimeInterval: min(0.5 * Double(1 << (round - 2)), 8)) }
+            let source = chooseSource()
+            if round > 1, source.name == "server" { Thread.sleep(forTimeInterval: min(0.25 * Double(1 << min(round - 2, 5)), 8)) }
             do {
-                fromServer += try fetchMissing(into: &assembler)
+                try fetchMissing(from: source, into: &assembler)
             } catch {
-                lastError = error.description
-                logger.warning("fetch interrupted; will resume", metadata: ["error": "\(error)", "round": "\(round)"])
+                lastError = "\(source.name): \(error.description)"
+                logger.warning("fetch interrupted; will resume", metadata: ["source": "\(source.name)", "error": "\(error)", "round": "\(round)"])
+                if source.name != "server" { badSources.insert(source.name) }
             }
             if !assembler.rejected.isEmpty {
-                lastError = "pieces \(assembler.rejected) did not match their hashes"
-                logger.warning("pieces refused: wrong SHA-256; fetching them again", metadata: ["pieces": "\(assembler.rejected)"])
+                lastError = "pieces \(assembler.rejected) from \(source.name) did not match their hashes"
+                logger.warning("pieces refused: wrong SHA-256; fetching them again", metadata: ["source": "\(source.name)", "pieces": "\(assembler.rejected)"])
+                if source.name != "server" { badSources.insert(source.name) }
                 assembler.clearRejected()
             }
         }
         progress?.finish()
-        guard fsync(descriptor) == 0 else { throw .storage(path: partial, reason: String(cString: strerror(errno))) }
+        guard fsync(store.descriptor) == 0 else { throw .storage(path: partial, reason: String(cString: strerror(errno))) }
         let digest = try sha256(ofFile: partial)
         guard digest == offer.sha256 else {
             unlink(partial)
@@ -96,54 +115,92 @@ final class DeliveryJob: @unchecked Sendable {
         }
         guard rename(partial, final) == 0 else { throw .storage(path: final, reason: String(cString: strerror(errno))) }
         syncDirectory(inbox.directory)
-        logger.info("delivered", metadata: ["path": "\(final)", "size": "\(offer.size)", "from_server": "\(fromServer)"])
+        logger.info("delivered", metadata: ["path": "\(final)", "size": "\(offer.size)", "from": "\(receivedFrom)"])
         try extractIfAsked(final)
-        return fromServer > 0 ? ["server": fromServer] : [:]
+        return receivedFrom.filter { $0.value > 0 }
     }
 
-    /// One pass over the missing pieces: a `fetch` channel per contiguous run.
-    private func fetchMissing(into assembler: inout PieceAssembler) throws(SSHKitError) -> Int64 {
-        let session = try SSHClientSession(configuration: configuration.client)
+    /// The best source of the current plan that has not failed; the server
+    /// when the plan names none.
+    private func chooseSource() -> PlanSource {
+        let sources = plans.current(waiting: 0)?.sources ?? []
+        return sources.first { $0.name != "server" && !badSources.contains($0.name) && $0.address != nil && $0.hostKey != nil }
+            ?? PlanSource(name: "server", address: nil, hostKey: nil)
+    }
+
+    /// The client settings for `source`: the server as configured, or a
+    /// peer pinned to the host key the server vouched for.
+    private func clientConfiguration(for source: PlanSource) throws(SSHKitError) -> SSHClientConfiguration {
+        guard source.name != "server", let address = source.address, let hostKey = source.hostKey else {
+            return configuration.client
+        }
+        let hostPort: HostPort
+        do {
+            hostPort = try HostPort(parsing: address)
+        } catch {
+            throw .connect(host: address, port: 0, reason: "the plan gave a bad address: \(error)")
+        }
+        let parts = hostKey.split(separator: " ")
+        guard parts.count >= 2 else { throw .connect(host: hostPort.host, port: hostPort.port, reason: "the plan gave a bad host key") }
+        return SSHClientConfiguration(host: hostPort.host, port: hostPort.port, user: configuration.user,
+                                      identityPath: configuration.identity,
+                                      hostKeyPolicy: .pinned(SSHPublicKey(type: String(parts[0]), base64: String(parts[1]))))
+    }
+
+    /// One pass over the missing pieces from one source: a `fetch`
+    /// channel per contiguous run, each piece verified as it arrives.
+    private func fetchMissing(from source: PlanSource, into assembler: inout PieceAssembler) throws(SSHKitError) {
+        let session = try SSHClientSession(configuration: try clientConfiguration(for: source))
         defer { session.close() }
-        var kept: Int64 = 0
         var buffer = [UInt8](repeating: 0, count: 256 << 10)
         for run in DeliveryJob.runs(missing: (0 ..< offer.pieceCount).filter { !assembler.have.contains($0) }) {
             let request = FetchRequest(batch: offer.batch, first: run.lowerBound, last: run.upperBound)
+            let started = Date()
+            var kept: Int64 = 0
             let channel = try session.exec(request.commandLine)
+            // Opening a channel and its exec request are two round trips.
+            let rttMs = Date().timeIntervalSince(started) * 1000 / 2
             defer { channel.close() }
             assembler.begin(at: run.lowerBound)
             while true {
                 let count = try buffer.withUnsafeMutableBytes { raw in
-                    Result { () throws(SSHKitError) in try channel.read(into: raw, timeout: 60) }
+                    Result { () throws(SSHKitError) in try channel.read(into: raw, timeout: 90) }
                 }.get()
                 guard let count else { break }
-                if count == 0 { throw .channel("no data from the server for 60 seconds") }
+                if count == 0 { throw .channel("no data from \(source.name) for 90 seconds") }
                 let fed = buffer.withUnsafeBytes { raw in
                     Result { () throws(ReceiverError) in try assembler.feed(UnsafeRawBufferPointer(rebasing: raw[0 ..< count])) }
                 }
                 switch fed {
-                case .success(let bytes): kept += bytes
-                case .failure(let error): throw .channel(error.description)
+                case .success(let bytes):
+                    kept += bytes
+                    receivedFrom[source.name, default: 0] += bytes
+                case .failure(let error):
+                    throw .channel(error.description)
                 }
                 let total = Int64(assembler.have.count) * Int64(offer.pieceSize)
-                progress?.update(bytes: min(total, offer.size), total: offer.size, source: "server")
-                reportProgress(bytes: min(total, offer.size))
+                progress?.update(bytes: min(total, offer.size), total: offer.size, source: source.name)
+                reportProgress(bytes: min(total, offer.size), source: source.name)
+                if !assembler.rejected.isEmpty { return }
+            }
+            let seconds = Date().timeIntervalSince(started)
+            if kept > 0 {
+                report(.sample(LinkSampleReport(batch: offer.batch, source: source.name, bytes: kept, seconds: seconds, rttMs: rttMs)))
             }
             if let status = channel.exitStatus, status != 0 {
-                throw .channel("the server refused the fetch: \(channel.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
+                throw .channel("\(source.name) refused the fetch: \(channel.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
             }
         }
-        return kept
     }
 
     private var lastReport = Date.distantPast
 
-    private func reportProgress(bytes: Int64) {
+    private func reportProgress(bytes: Int64, source: String) {
         // Once a second is plenty for `watch` and the logs.
         let now = Date()
         guard now.timeIntervalSince(lastReport) >= 1 else { return }
         lastReport = now
-        report(.progress(batch: offer.batch, bytes: bytes, total: offer.size, source: "server"))
+        report(.progress(batch: offer.batch, bytes: bytes, total: offer.size, source: source))
     }
 
     /// Contiguous runs of piece indices, e.g. [0,1,2,5,6] → [0...2, 5...6].

@@ -6,19 +6,17 @@ import Foundation
 /// SHA-256 matches the offer's hash, at their place in the `.part` file.
 /// Hashes come from the server's offer, never from whoever sends the bytes.
 struct PieceAssembler {
-    let offer: Offer
-    let descriptor: Int32
+    let store: PieceStore
+    var offer: Offer { store.offer }
     /// Pieces held and verified.
-    private(set) var have: Set<Int>
+    var have: Set<Int> { store.held }
     /// Pieces that arrived with the wrong hash since the last reset.
     private(set) var rejected: [Int] = []
     private var current: Int
     private var buffer: [UInt8] = []
 
-    init(offer: Offer, descriptor: Int32, have: Set<Int>) {
-        self.offer = offer
-        self.descriptor = descriptor
-        self.have = have
+    init(store: PieceStore) {
+        self.store = store
         current = 0
     }
 
@@ -56,8 +54,10 @@ struct PieceAssembler {
             rejected.append(index)
             return 0
         }
-        try PieceAssembler.write(buffer, to: descriptor, at: offset, batch: offer.batch)
-        have.insert(index)
+        if !store.holds(index) {
+            try PieceAssembler.write(buffer, to: store.descriptor, at: offset, batch: offer.batch)
+            store.add(index)
+        }
         return Int64(buffer.count)
     }
 

@@ -21,6 +21,10 @@ public final class Receiver: @unchecked Sendable {
     /// With `--once`: the exit status once the first offer resolved.
     private let onceResult = Mutex<Int32?>(nil)
     private let stopFlag = Atomic<Bool>(false)
+    private let shelf = PeerShelf()
+    private let listener: PeerListener
+    /// The newest plan per batch, for its delivery thread.
+    private let plans = Mutex<[Int64: PlanBox]>([:])
 
     public init(configuration: ReceiverConfiguration, logger: Logger) throws(ReceiverError) {
         guard !configuration.user.isEmpty else { throw .configuration("--user is required") }
@@ -33,11 +37,25 @@ public final class Receiver: @unchecked Sendable {
         self.logger = logger
         inbox = Inbox(directory: configuration.inbox, stateDirectory: configuration.stateDirectory)
         try inbox.prepare()
+        listener = PeerListener(shelf: shelf, logger: logger)
+        if let address = configuration.listen {
+            do {
+                try listener.start(address: address, stateDirectory: configuration.stateDirectory)
+            } catch {
+                throw .configuration("cannot serve peers on \(address): \(error)")
+            }
+        }
     }
 
     /// Asks `run` to return soon.
     public func stop() {
         stopFlag.store(true, ordering: .relaxed)
+    }
+
+    /// What the hello tells the server about the peer listener.
+    private var advertisedListen: (String?, String?) {
+        guard let address = configuration.listen, let key = listener.hostKey else { return (nil, nil) }
+        return (HostPort(host: address.host, port: listener.port).description, "\(key.publicKey.type) \(key.publicKey.base64)")
     }
 
     /// Runs until stopped (exit 0), until a fatal error (exit 1), or with
@@ -48,7 +66,10 @@ public final class Receiver: @unchecked Sendable {
         while !stopFlag.load(ordering: .relaxed) {
             if let result = onceResult.withLock({ $0 }) { return result }
             do {
-                try subscribe { backoff = 1 }
+                if let refusal = try subscribe(connected: { backoff = 1 }) {
+                    logger.critical("the server refused the subscription: \(refusal)")
+                    return 1
+                }
             } catch {
                 switch error {
                 case .hostKeyChanged, .hostKeyUnknown, .hostKeyMismatch, .authenticationFailed, .identityUnreadable:
@@ -65,14 +86,19 @@ public final class Receiver: @unchecked Sendable {
         return 0
     }
 
-    private func subscribe(connected: () -> Void) throws(SSHKitError) {
+    /// Runs one subscription until it ends. Returns the server's message
+    /// when it refused the subscription outright (wrong role), which no
+    /// reconnection can fix; throws when the connection was lost.
+    private func subscribe(connected: () -> Void) throws(SSHKitError) -> String? {
         let session = try SSHClientSession(configuration: configuration.client)
         defer { session.close() }
         let channel = try session.exec("subscribe")
         defer { channel.close() }
         connected()
         logger.info("subscribed", metadata: ["server_key": "\(session.serverFingerprint)"])
-        try channel.write(SubscriptionMessage.hello(Hello(user: configuration.user, software: "batchd-recv")).encodeFrame())
+        let (listen, hostKey) = advertisedListen
+        try channel.write(SubscriptionMessage.hello(Hello(user: configuration.user, software: "batchd-recv",
+                                                          listen: listen, hostKey: hostKey)).encodeFrame())
         var framer = SubscriptionFramer()
         var buffer = [UInt8](repeating: 0, count: 64 << 10)
         var lastTraffic = Date()
@@ -84,12 +110,14 @@ public final class Receiver: @unchecked Sendable {
             for message in outbox.withLock({ queue -> [SubscriptionMessage] in defer { queue.removeAll() }; return queue }) {
                 try channel.write(message.encodeFrame())
             }
-            if done { return }
+            if done { return nil }
             let count = try buffer.withUnsafeMutableBytes { raw in
                 Result { () throws(SSHKitError) in try channel.read(into: raw, timeout: 0.2) }
             }.get()
             guard let count else {
-                throw .channel(channel.stderrText.isEmpty ? "the server closed the subscription" : channel.stderrText)
+                let message = channel.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
+                if let status = channel.exitStatus, status != 0, !message.isEmpty { return message }
+                throw .channel(message.isEmpty ? "the server closed the subscription" : message)
             }
             if count > 0 {
                 lastTraffic = Date()
@@ -113,19 +141,25 @@ public final class Receiver: @unchecked Sendable {
                 keepAliveSent = Date()
             }
         }
+        return nil
     }
 
     private func handle(_ message: SubscriptionMessage, on channel: SSHClientChannel) throws(SSHKitError) {
         switch message {
         case .offer(let offer):
             try answer(offer, on: channel)
+        case .plan(let plan):
+            shelf.setGrants(plan.grants, for: plan.batch)
+            planBox(for: plan.batch).update(plan)
+            logger.debug("plan", metadata: ["batch": "\(plan.batch)", "sources": "\(plan.sources.map(\.name))",
+                                            "grants": "\(plan.grants.map(\.user))"])
         case .withdrawn(let batch, let reason):
             logger.notice("offer withdrawn", metadata: ["batch": "\(batch)", "reason": "\(reason)"])
         case .error(let text):
             logger.warning("the server refused a message", metadata: ["reason": "\(text)"])
         case .hello, .keepalive, .unknown:
             break
-        case .accept, .decline, .progress, .delivered, .failed:
+        case .accept, .decline, .progress, .delivered, .failed, .sample:
             logger.warning("unexpected message from the server ignored", metadata: ["type": "\(message.typeName)"])
         }
     }
@@ -157,7 +191,8 @@ public final class Receiver: @unchecked Sendable {
     private func startDelivery(_ offer: Offer, logger: Logger) {
         running.withLock { _ = $0.insert(offer.batch) }
         let job = DeliveryJob(
-            offer: offer, inbox: inbox, configuration: configuration, logger: logger,
+            offer: offer, inbox: inbox, configuration: configuration, shelf: shelf, plans: planBox(for: offer.batch),
+            logger: logger,
             progress: ProgressLine.onTerminal(label: inbox.stem(of: offer) + ".tar.gz"),
             report: { [self] message in outbox.withLock { $0.append(message) } })
         let thread = Thread { [self] in
@@ -174,6 +209,15 @@ public final class Receiver: @unchecked Sendable {
         }
         thread.name = "delivery-\(offer.batch)"
         thread.start()
+    }
+
+    private func planBox(for batch: Int64) -> PlanBox {
+        plans.withLock { boxes in
+            if let box = boxes[batch] { return box }
+            let box = PlanBox()
+            boxes[batch] = box
+            return box
+        }
     }
 
     private func finishOnce(_ status: Int32) {

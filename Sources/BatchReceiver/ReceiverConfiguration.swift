@@ -23,6 +23,8 @@ public struct ReceiverConfiguration: Sendable {
     public var accept = AcceptPolicy.auto
     public var extract = false
     public var once = false
+    /// Where to serve pieces to peer targets; nil serves none.
+    public var listen: HostPort?
     /// Seconds of silence on the subscribe channel before a keep-alive.
     public var keepAliveInterval: Double = 30
     /// Longest wait between reconnection attempts, in seconds.

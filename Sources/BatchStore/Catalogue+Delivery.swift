@@ -25,3 +25,33 @@ extension Catalogue {
         }
     }
 }
+
+extension Catalogue {
+    /// The user's keys that are not revoked, as "TYPE BASE64" lines: what
+    /// the server vouches for when it grants a peer access.
+    public func activeKeyLines(user: String) throws(StoreError) -> [String] {
+        try read { db in
+            try String.fetchAll(db, sql: """
+                SELECT k.type || ' ' || k.base64 FROM keys k JOIN users u ON u.id = k.user_id
+                WHERE u.name = ? AND k.revoked_at IS NULL ORDER BY k.id
+                """, arguments: [user])
+        }
+    }
+
+    /// The targets that accepted batch `id`, in the order they accepted,
+    /// with their offer's current state.
+    public func acceptedTargets(batch id: Int64) throws(StoreError) -> [(target: String, state: OfferState)] {
+        try read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT o.target AS target, o.state AS state, MIN(e.id) AS first
+                FROM offers o JOIN offer_events e ON e.batch_id = o.batch_id AND e.target = o.target AND e.event = 'accepted'
+                WHERE o.batch_id = ? GROUP BY o.target ORDER BY first
+                """, arguments: [id])
+            return rows.compactMap { row in
+                let target: String = row["target"]
+                let state: String = row["state"]
+                return OfferState(rawValue: state).map { (target, $0) }
+            }
+        }
+    }
+}

@@ -21,6 +21,10 @@ public final class SSHChannel: @unchecked Sendable {
     private var exitStatus: Int32?
     private var eofSent = false
     private var torndown = false
+    /// True while libssh writes for this channel: ssh_channel_write flushes
+    /// by polling the loop's whole ssh_event, which can run this channel's
+    /// callbacks (and so write/flush) re-entrantly.
+    private var sending = false
 
     init(raw: ssh_channel, owner: SSHServerSession) {
         self.raw = raw
@@ -54,10 +58,15 @@ public final class SSHChannel: @unchecked Sendable {
     /// Queues bytes for the client; they go out as its window allows.
     public func write(_ bytes: UnsafeRawBufferPointer) {
         guard !isClosed, !closeRequested, bytes.count > 0 else { return }
-        if pendingBytes == 0 {
+        if pendingBytes == 0 && !sending {
+            sending = true
             let sent = send(bytes)
-            if sent == bytes.count { return }
-            pending.append(contentsOf: bytes[sent...])
+            sending = false
+            if sent < bytes.count {
+                // Bytes queued by nested writes during `send` must follow these.
+                pending.insert(contentsOf: bytes[sent...], at: pendingStart)
+            }
+            if pendingBytes == 0 { return }
         } else {
             pending.append(contentsOf: bytes)
         }
@@ -112,10 +121,13 @@ public final class SSHChannel: @unchecked Sendable {
     @discardableResult
     func flush() -> Bool {
         guard !isClosed else { return true }
+        guard !sending else { return false }
         if pendingBytes > 0 {
+            sending = true
             let sent = pending.withUnsafeBytes { buffer in
                 send(UnsafeRawBufferPointer(rebasing: buffer[pendingStart...]))
             }
+            sending = false
             pendingStart += sent
             if pendingStart == pending.count {
                 pending.removeAll(keepingCapacity: false)

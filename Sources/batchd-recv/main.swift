@@ -32,6 +32,8 @@ struct BatchdRecv: ParsableCommand {
     var extract = false
     @Flag(help: "Exit after the first offer resolves: 0 when delivered or declined.")
     var once = false
+    @Option(help: "Serve pieces to peer targets on HOST:PORT (the server vouches for each peer).")
+    var listen: String?
 
     func run() throws {
         var settings = ReceiverConfiguration()
@@ -56,6 +58,13 @@ struct BatchdRecv: ParsableCommand {
         }
         if extract { settings.extract = true }
         if once { settings.once = true }
+        if let listen {
+            do {
+                settings.listen = try HostPort(parsing: listen)
+            } catch {
+                throw ValidationError("--listen: \(error)")
+            }
+        }
         for (value, option) in [(settings.user, "--user"), (settings.identity, "--identity"), (settings.inbox, "--inbox")]
         where value.isEmpty {
             throw ValidationError("\(option) is required (or set it in the config file)")

@@ -4,6 +4,8 @@ import Testing
 
 private let archiveHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 private let pieceHash = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+private let carolHostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJzmts5oErpmC1sE1+kTyl4+PYA2wgNLwiFIo3vwjcMN"
+private let daveUserKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIL9wyhgW13AOIEa+jcY8YAqhgiPYHh22GGEVzCmMFfXZ"
 
 /// A frame as the wire carries it: 4-byte big-endian length, then the text.
 private func frame(_ json: String) -> [UInt8] {
@@ -44,6 +46,9 @@ private let sampleOffer = Offer(
 private let wireExamples: [(SubscriptionMessage, String)] = [
     (.hello(Hello(user: "bob", software: "batchd-recv 1.0")),
      #"{"software":"batchd-recv 1.0","type":"hello","user":"bob","v":1}"#),
+    (.hello(Hello(user: "carol", software: "batchd-recv 1.0", listen: "198.18.0.3:2300", hostKey: carolHostKey)),
+     #"{"host_key":"\#(carolHostKey)","listen":"198.18.0.3:2300","software":"batchd-recv 1.0","type":"hello","#
+        + #""user":"carol","v":1}"#),
     (.offer(sampleOffer),
      #"{"batch":42,"destination":"ops","files":[{"path":"a.txt","size":3}],"name":"ops","piece_size":65536,"#
         + #""pieces":["\#(pieceHash)"],"sha256":"\#(archiveHash)","size":123,"source":"alice","topic":"ops","#
@@ -58,6 +63,15 @@ private let wireExamples: [(SubscriptionMessage, String)] = [
      #"{"batch":42,"reason":"piece 3 hash mismatch","type":"failed","v":1}"#),
     (.withdrawn(batch: 42, reason: "purged by admin"),
      #"{"batch":42,"reason":"purged by admin","type":"withdrawn","v":1}"#),
+    (.plan(Plan(
+        batch: 42,
+        sources: [PlanSource(name: "carol", address: "198.18.0.3:2300", hostKey: carolHostKey), .server],
+        grants: [PeerGrant(user: "dave", keys: [daveUserKey])])),
+     #"{"batch":42,"grants":[{"keys":["\#(daveUserKey)"],"user":"dave"}],"#
+        + #""sources":[{"address":"198.18.0.3:2300","host_key":"\#(carolHostKey)","name":"carol"},"#
+        + #"{"address":null,"host_key":null,"name":"server"}],"type":"plan","v":1}"#),
+    (.sample(LinkSampleReport(batch: 42, source: "carol", bytes: 10_485_760, seconds: 1.25, rttMs: 0.8)),
+     #"{"batch":42,"bytes":10485760,"rtt_ms":0.8,"seconds":1.25,"source":"carol","type":"sample","v":1}"#),
     (.keepalive, #"{"type":"keepalive","v":1}"#),
     (.error(message: "batch 7 was not offered to you"),
      #"{"message":"batch 7 was not offered to you","type":"error","v":1}"#),
@@ -89,8 +103,8 @@ private struct SeededGenerator: RandomNumberGenerator {
 
     @Test func typeNamesMatchTheWire() {
         #expect(wireExamples.map(\.0.typeName) == [
-            "hello", "offer", "accept", "decline", "progress", "delivered", "failed", "withdrawn",
-            "keepalive", "error", "ping",
+            "hello", "hello", "offer", "accept", "decline", "progress", "delivered", "failed", "withdrawn",
+            "plan", "sample", "keepalive", "error", "ping",
         ])
     }
 

@@ -40,7 +40,7 @@ import Testing
         let offer = makeOffer(data)
         let (path, fd) = try temporaryFile()
         defer { close(fd); unlink(path) }
-        var assembler = PieceAssembler(offer: offer, descriptor: fd, have: [])
+        var assembler = PieceAssembler(store: PieceStore(offer: offer, descriptor: dup(fd), held: []))
         assembler.begin(at: 0)
         var kept: Int64 = 0
         var offset = 0
@@ -62,7 +62,7 @@ import Testing
         served[pieceSize + 10] ^= 0xFF
         let (path, fd) = try temporaryFile()
         defer { close(fd); unlink(path) }
-        var assembler = PieceAssembler(offer: offer, descriptor: fd, have: [])
+        var assembler = PieceAssembler(store: PieceStore(offer: offer, descriptor: dup(fd), held: []))
         assembler.begin(at: 0)
         let kept = try served.withUnsafeBytes { try assembler.feed($0) }
         #expect(kept == Int64(pieceSize))
@@ -75,7 +75,7 @@ import Testing
         let offer = makeOffer(data)
         let (path, fd) = try temporaryFile()
         defer { close(fd); unlink(path) }
-        var assembler = PieceAssembler(offer: offer, descriptor: fd, have: [])
+        var assembler = PieceAssembler(store: PieceStore(offer: offer, descriptor: dup(fd), held: []))
         assembler.begin(at: 0)
         let tooMuch = data + [1, 2, 3]
         #expect(throws: ReceiverError.self) { try tooMuch.withUnsafeBytes { try assembler.feed($0) } }

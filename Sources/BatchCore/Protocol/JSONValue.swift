@@ -48,8 +48,8 @@ enum JSONValue: Sendable, Equatable, Decodable {
         }
     }
 
-    /// How deeply arrays and objects may nest. Messages use three levels
-    /// (an offer's file entries); the bound keeps the recursive decoding
+    /// How deeply arrays and objects may nest. Messages use four levels
+    /// (the keys in a plan's grants); the bound keeps the recursive decoding
     /// above far from the end of a thread's stack whatever a peer sends.
     static let maxDepth = 32
 

@@ -22,7 +22,9 @@ enum JSONWriter {
         case .integer(let number):
             out.append(contentsOf: Array(String(number).utf8))
         case .number(let number):
-            // Messages never carry fractions; this keeps the writer total.
+            // Swift writes the shortest text that reads back as the same
+            // Double (`1.25`, `2.0`, `1e-07`), all valid JSON numbers.
+            // Decoders refuse non-finite values; null keeps the writer total.
             out.append(contentsOf: Array((number.isFinite ? String(number) : "null").utf8))
         case .string(let text):
             writeString(text, into: &out)

@@ -89,6 +89,59 @@ struct MessageFields {
         }
     }
 
+    /// A required finite number of at least 0; an integer counts as one.
+    func nonNegativeNumber(_ field: String) throws(ProtocolError) -> Double {
+        try checkNonNegative(try value(field), field: field)
+    }
+
+    /// A finite number of at least 0 that may be absent or null.
+    func optionalNonNegativeNumber(_ field: String) throws(ProtocolError) -> Double? {
+        guard let found = members[field], found != .null else { return nil }
+        return try checkNonNegative(found, field: field)
+    }
+
+    private func checkNonNegative(_ found: JSONValue, field: String) throws(ProtocolError) -> Double {
+        let number: Double
+        switch found {
+        case .integer(let whole): number = Double(whole)
+        case .number(let fraction): number = fraction
+        default: throw invalid(field, "must be a number, not \(found.kind)")
+        }
+        guard number.isFinite, number >= 0 else { throw invalid(field, "must be at least 0, not \(number)") }
+        return number
+    }
+
+    /// Checks a peer listener's `HOST:PORT`. The port is never 0; the host
+    /// is `*` only where `allowWildcard` says the server fills it in.
+    func checkAddress(_ text: String, field: String, allowWildcard: Bool) throws(ProtocolError) {
+        let shown = text.prefix(64)
+        let address: HostPort
+        do {
+            address = try HostPort(parsing: text)
+        } catch {
+            throw invalid(field, "'\(shown)' is not HOST:PORT such as 198.18.0.3:2300 or [2001:db8::3]:2300")
+        }
+        guard address.port > 0 else { throw invalid(field, "'\(shown)' has port 0, which no peer can connect to") }
+        guard allowWildcard || !address.isWildcard else {
+            throw invalid(field, "'\(shown)' names no host a peer can connect to")
+        }
+    }
+
+    /// Checks a public key written `TYPE BASE64`, exactly as OpenSSH writes
+    /// it and without a comment, so that two copies of one key are the same
+    /// text wherever they are compared.
+    func checkPublicKey(_ text: String, field: String) throws(ProtocolError) {
+        let key: AuthorizedKey
+        do {
+            key = try AuthorizedKey(line: text)
+        } catch {
+            throw invalid(field, "is not a usable public key: \(error)")
+        }
+        guard text == "\(key.type.rawValue) \(key.base64)" else {
+            throw invalid(field, "must be TYPE BASE64 with one space and no comment")
+        }
+    }
+
     /// A required lowercase hex SHA-256 digest.
     func digest(_ field: String) throws(ProtocolError) -> String {
         let hash = try string(field)

@@ -24,6 +24,12 @@ public enum SubscriptionMessage: Sendable, Equatable {
     case delivered(batch: Int64, receivedFrom: [String: Int64])
     /// Subscriber to server: the target gave up on the batch.
     case failed(batch: Int64, reason: String)
+    /// Server to subscriber: where to fetch an accepted batch from, best
+    /// first, and which peers may fetch it from this target.
+    case plan(Plan)
+    /// Subscriber to server: a measurement of the link from one source to
+    /// this target, which the planner ranks sources by.
+    case sample(LinkSampleReport)
     /// Server to subscriber: the batch was purged or expired; stop fetching
     /// it and forget the offer.
     case withdrawn(batch: Int64, reason: String)
@@ -55,6 +61,8 @@ public enum SubscriptionMessage: Sendable, Equatable {
         case .progress: return "progress"
         case .delivered: return "delivered"
         case .failed: return "failed"
+        case .plan: return "plan"
+        case .sample: return "sample"
         case .withdrawn: return "withdrawn"
         case .keepalive: return "keepalive"
         case .error: return "error"
@@ -84,6 +92,10 @@ public enum SubscriptionMessage: Sendable, Equatable {
         case .hello(let hello):
             members["user"] = .string(hello.user)
             members["software"] = .string(hello.software)
+            // Left out rather than null when absent, so a hello without a
+            // listener is the same bytes as before relays existed.
+            if let listen = hello.listen { members["listen"] = .string(listen) }
+            if let hostKey = hello.hostKey { members["host_key"] = .string(hostKey) }
         case .offer(let offer):
             members["batch"] = .integer(offer.batch)
             members["topic"] = offer.topic.map(JSONValue.string) ?? .null
@@ -110,6 +122,24 @@ public enum SubscriptionMessage: Sendable, Equatable {
         case .delivered(let batch, let receivedFrom):
             members["batch"] = .integer(batch)
             members["received_from"] = .object(receivedFrom.mapValues(JSONValue.integer))
+        case .plan(let plan):
+            members["batch"] = .integer(plan.batch)
+            members["sources"] = .array(plan.sources.map { source in
+                .object([
+                    "name": .string(source.name),
+                    "address": source.address.map(JSONValue.string) ?? .null,
+                    "host_key": source.hostKey.map(JSONValue.string) ?? .null,
+                ])
+            })
+            members["grants"] = .array(plan.grants.map { grant in
+                .object(["user": .string(grant.user), "keys": .array(grant.keys.map(JSONValue.string))])
+            })
+        case .sample(let sample):
+            members["batch"] = .integer(sample.batch)
+            members["source"] = .string(sample.source)
+            members["bytes"] = .integer(sample.bytes)
+            members["seconds"] = .number(sample.seconds)
+            members["rtt_ms"] = sample.rttMs.map(JSONValue.number) ?? .null
         case .error(let message):
             members["message"] = .string(message)
         case .keepalive, .unknown:
@@ -137,9 +167,7 @@ public enum SubscriptionMessage: Sendable, Equatable {
         let fields = MessageFields(type: type, members: members)
         switch type {
         case "hello":
-            return .hello(Hello(
-                user: try fields.userName("user"),
-                software: try fields.text("software", allowEmpty: false)))
+            return .hello(try decodeHello(fields))
         case "offer":
             return .offer(try decodeOffer(fields))
         case "accept":
@@ -158,6 +186,15 @@ public enum SubscriptionMessage: Sendable, Equatable {
             return .failed(batch: try fields.batch(), reason: try fields.text("reason", allowEmpty: true))
         case "withdrawn":
             return .withdrawn(batch: try fields.batch(), reason: try fields.text("reason", allowEmpty: true))
+        case "plan":
+            return .plan(try decodePlan(fields))
+        case "sample":
+            return .sample(LinkSampleReport(
+                batch: try fields.batch(),
+                source: try fields.userName("source"),
+                bytes: try fields.integer("bytes", atLeast: 0),
+                seconds: try fields.nonNegativeNumber("seconds"),
+                rttMs: try fields.optionalNonNegativeNumber("rtt_ms")))
         case "keepalive":
             return .keepalive
         case "error":
@@ -165,6 +202,87 @@ public enum SubscriptionMessage: Sendable, Equatable {
         default:
             return .unknown(type: type)
         }
+    }
+
+    private static func decodeHello(_ fields: MessageFields) throws(ProtocolError) -> Hello {
+        let user = try fields.userName("user")
+        let software = try fields.text("software", allowEmpty: false)
+        let listen = try fields.optionalString("listen")
+        let hostKey = try fields.optionalString("host_key")
+        // The server repeats both to other targets, who must be able to pin
+        // the listener: an address without a key, or a key without an
+        // address, is refused rather than half used.
+        switch (listen, hostKey) {
+        case (let listen?, let hostKey?):
+            try fields.checkAddress(listen, field: "listen", allowWildcard: true)
+            try fields.checkPublicKey(hostKey, field: "host_key")
+        case (.some, nil):
+            throw fields.invalid("host_key", "must be given with listen, so peers can pin the listener")
+        case (nil, .some):
+            throw fields.invalid("listen", "must be given with host_key")
+        case (nil, nil):
+            break
+        }
+        return Hello(user: user, software: software, listen: listen, hostKey: hostKey)
+    }
+
+    private static func decodePlan(_ fields: MessageFields) throws(ProtocolError) -> Plan {
+        let batch = try fields.batch()
+        let sourceValues = try fields.array("sources")
+        guard !sourceValues.isEmpty else { throw fields.invalid("sources", "must name at least one source") }
+        guard sourceValues.count <= Plan.maxEntries else {
+            throw fields.invalid("sources", "has \(sourceValues.count) entries, more than \(Plan.maxEntries)")
+        }
+        var sources: [PlanSource] = []
+        var sourceNames: Set<String> = []
+        for (index, element) in sourceValues.enumerated() {
+            let entry = try fields.nested("sources", index: index, element)
+            let name = try entry.userName("name")
+            guard sourceNames.insert(name).inserted else {
+                throw entry.invalid("name", "'\(name)' is listed twice")
+            }
+            let address = try entry.optionalString("address")
+            let hostKey = try entry.optionalString("host_key")
+            if name == PlanSource.serverName {
+                // The subscriber reaches the server over its own connection,
+                // whose host key it already pinned.
+                guard address == nil else { throw entry.invalid("address", "must be null for the server") }
+                guard hostKey == nil else { throw entry.invalid("host_key", "must be null for the server") }
+            } else {
+                guard let address else { throw entry.invalid("address", "is needed to reach peer '\(name)'") }
+                guard let hostKey else { throw entry.invalid("host_key", "is needed to pin peer '\(name)'") }
+                try entry.checkAddress(address, field: "address", allowWildcard: false)
+                try entry.checkPublicKey(hostKey, field: "host_key")
+            }
+            sources.append(PlanSource(name: name, address: address, hostKey: hostKey))
+        }
+        let grantValues = try fields.array("grants")
+        guard grantValues.count <= Plan.maxEntries else {
+            throw fields.invalid("grants", "has \(grantValues.count) entries, more than \(Plan.maxEntries)")
+        }
+        var grants: [PeerGrant] = []
+        var grantUsers: Set<String> = []
+        for (index, element) in grantValues.enumerated() {
+            let entry = try fields.nested("grants", index: index, element)
+            let user = try entry.userName("user")
+            guard grantUsers.insert(user).inserted else {
+                throw entry.invalid("user", "'\(user)' is listed twice")
+            }
+            let keyValues = try entry.array("keys")
+            guard keyValues.count <= Plan.maxEntries else {
+                throw entry.invalid("keys", "has \(keyValues.count) entries, more than \(Plan.maxEntries)")
+            }
+            var keys: [String] = []
+            for (keyIndex, keyValue) in keyValues.enumerated() {
+                guard case .string(let key) = keyValue else {
+                    throw entry.invalid("keys[\(keyIndex)]", "must be a string, not \(keyValue.kind)")
+                }
+                try entry.checkPublicKey(key, field: "keys[\(keyIndex)]")
+                keys.append(key)
+            }
+            grants.append(PeerGrant(user: user, keys: keys))
+        }
+        return Plan(batch: batch, sources: sources, grants: grants)
     }
 
     private static func decodeOffer(_ fields: MessageFields) throws(ProtocolError) -> Offer {

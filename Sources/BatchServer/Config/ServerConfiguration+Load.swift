@@ -6,7 +6,7 @@ extension ServerConfiguration {
     /// The batchd.conf(5) keywords, spelled as the page spells them.
     public static let keywords: Set<String> = [
         "ListenAddress", "StateDirectory", "HostKey", "LoginGraceTime", "MaxAuthTries", "MaxStartups",
-        "IdleTimeout", "EventLoops", "PieceSize", "CompressionLevel", "MaxFileSize", "LogLevel",
+        "IdleTimeout", "EventLoops", "PieceSize", "CompressionLevel", "MaxFileSize", "LogLevel", "Strategy",
     ]
 
     /// Reads a batchd.conf(5) file over the embedded defaults. Every error
@@ -69,6 +69,11 @@ extension ServerConfiguration {
                 throw line.error(.invalidValue(line.value, expected: "one of error, warning, notice, info, debug, trace"))
             }
             logLevel = level
+        case "strategy":
+            guard let strategy = RelayStrategy(rawValue: line.value.lowercased()) else {
+                throw line.error(.invalidValue(line.value, expected: "throughput or latency"))
+            }
+            self.strategy = strategy
         default:
             throw line.error(.unknownKeyword(line.keyword))
         }

@@ -1,3 +1,4 @@
+import BatchCore
 import BatchStore
 import Logging
 
@@ -17,6 +18,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var compressionLevel: Int32 = 6
     public var maxFileSize: UInt64 = 1 << 40
     public var logLevel: Logger.Level = .info
+    /// How relays among targets are ranked.
+    public var strategy = RelayStrategy.throughput
 
     public init() {}
 }

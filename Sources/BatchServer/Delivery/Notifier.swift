@@ -12,9 +12,13 @@ final class Notifier: Sendable {
     /// Target user → its live subscribe channels. The mutex guards only this map.
     private let subscribers = Mutex<[String: [ObjectIdentifier: SubscribeChannelHandler]]>([:])
 
-    init(catalogue: Catalogue, logger: Logger) {
+    /// Plans relays among the accepted targets of each batch.
+    let relays: RelayCoordinator
+
+    init(catalogue: Catalogue, strategy: RelayStrategy, logger: Logger) {
         self.catalogue = catalogue
         self.logger = logger
+        relays = RelayCoordinator(catalogue: catalogue, strategy: strategy, logger: logger)
     }
 
     func register(_ handler: SubscribeChannelHandler) {
@@ -25,6 +29,23 @@ final class Notifier: Sendable {
         subscribers.withLock { map in
             map[handler.user]?.removeValue(forKey: ObjectIdentifier(handler))
             if map[handler.user]?.isEmpty == true { map.removeValue(forKey: handler.user) }
+        }
+    }
+
+    /// Sends every accepted, online target of `batch` its current plan.
+    func replan(_ batch: Int64) {
+        let plans: [String: Plan]
+        do {
+            plans = try relays.plans(for: batch)
+        } catch {
+            logger.error("cannot plan relays", metadata: ["batch": "\(batch)", "error": "\(error)"])
+            return
+        }
+        let online = subscribers.withLock { map in plans.keys.flatMap { map[$0].map { Array($0.values) } ?? [] } }
+        // Upstream targets learn their grants before anyone is told to
+        // fetch from them: plans go out in acceptance order.
+        for handler in online {
+            if let plan = plans[handler.user] { handler.send(plan) }
         }
     }
 

@@ -1,5 +1,6 @@
 import BatchCore
 import BatchStore
+import Foundation
 import Logging
 import SSHKit
 
@@ -22,9 +23,12 @@ final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
     /// never the loop.
     static let maxBuffered = 1 << 20
 
+    private let peer: String
+
     init(channel: SSHChannel, user: String, peer: String, catalogue: Catalogue, notifier: Notifier, logger: Logger) {
         self.channel = channel
         self.user = user
+        self.peer = peer
         self.catalogue = catalogue
         self.notifier = notifier
         self.logger = logger
@@ -42,6 +46,14 @@ final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
     /// Queues `offer` for this subscriber; safe from any thread.
     func send(_ offer: Offer) {
         channel.execute { [self] in deliver(offer) }
+    }
+
+    /// Queues a relay plan for this subscriber; safe from any thread.
+    func send(_ plan: Plan) {
+        channel.execute { [self] in
+            guard !channel.isClosed else { return }
+            write(.plan(plan))
+        }
     }
 
     // MARK: - SSHChannelHandler
@@ -110,9 +122,26 @@ final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
     private func handle(_ message: SubscriptionMessage) {
         switch message {
         case .hello(let hello):
-            logger.debug("subscriber hello", metadata: ["software": "\(hello.software)"])
+            guard hello.user == user else {
+                write(.error(message: "hello names '\(hello.user)' but this connection is '\(user)'"))
+                return
+            }
+            notifier.relays.register(user: user, listen: hello.listen, hostKey: hello.hostKey, seenFrom: peer)
+            logger.debug("subscriber hello", metadata: ["software": "\(hello.software)", "listen": "\(hello.listen ?? "-")"])
         case .accept(let batch):
             transition(batch, to: .accepted, detail: nil, allowedFrom: [.pending, .offered])
+            if (try? catalogue.offerState(batch: batch, target: user)) == .accepted {
+                notifier.replan(batch)
+            }
+        case .sample(let sample):
+            guard sample.seconds > 0 else { return }
+            do {
+                try catalogue.addLinkSample(LinkSample(
+                    from: sample.source, to: user, throughputBps: Double(sample.bytes) / sample.seconds,
+                    rttMs: sample.rttMs ?? 0, at: Int64(Date().timeIntervalSince1970)))
+            } catch {
+                logger.error("cannot record link sample", metadata: ["error": "\(error)"])
+            }
         case .decline(let batch, let reason):
             transition(batch, to: .declined, detail: reason, allowedFrom: [.pending, .offered, .accepted])
         case .progress(let batch, let bytes, let total, let source):
@@ -130,9 +159,10 @@ final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
             transition(batch, to: .delivered, detail: from.isEmpty ? nil : "from \(from)", allowedFrom: [.accepted])
         case .failed(let batch, let reason):
             transition(batch, to: .failed, detail: reason, allowedFrom: [.accepted, .offered, .pending])
+            notifier.replan(batch)
         case .keepalive:
             write(.keepalive)
-        case .offer, .withdrawn, .error:
+        case .offer, .withdrawn, .error, .plan:
             write(.error(message: "'\(message.typeName)' is sent by the server, not by subscribers"))
         case .unknown(let type):
             logger.debug("unknown subscriber message ignored", metadata: ["type": "\(type)"])

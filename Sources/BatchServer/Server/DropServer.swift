@@ -29,7 +29,7 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
         context = IngestContext(
             catalogue: catalogue, layout: layout, pieceSize: configuration.pieceSize,
             compressionLevel: configuration.compressionLevel, maxFileSize: configuration.maxFileSize, logger: logger,
-            notifier: Notifier(catalogue: catalogue, logger: logger))
+            notifier: Notifier(catalogue: catalogue, strategy: configuration.strategy, logger: logger))
         try recoverInterruptedBatches()
     }
 

@@ -1,0 +1,62 @@
+import BatchCore
+import Foundation
+import Synchronization
+
+/// The pieces of one batch this target holds, verified, in its `.part`
+/// file (later the inbox archive: the renamed file keeps its descriptor).
+/// Shared by the delivery thread that fills it and the peer listener that
+/// serves from it, so a piece is served as soon as it is verified and
+/// relays pipeline. The mutex guards the held set and the watchers.
+final class PieceStore: Sendable {
+    let offer: Offer
+    let descriptor: Int32
+    private let state: Mutex<(held: Set<Int>, watchers: [Int: @Sendable () -> Void], nextWatcher: Int)>
+
+    init(offer: Offer, descriptor: Int32, held: Set<Int>) {
+        self.offer = offer
+        self.descriptor = descriptor
+        state = Mutex((held, [:], 0))
+    }
+
+    deinit {
+        close(descriptor)
+    }
+
+    var held: Set<Int> { state.withLock { $0.held } }
+    var isComplete: Bool { state.withLock { $0.held.count == offer.pieceCount } }
+
+    func holds(_ piece: Int) -> Bool {
+        state.withLock { $0.held.contains(piece) }
+    }
+
+    /// Records a verified piece and tells every watcher.
+    func add(_ piece: Int) {
+        let watchers = state.withLock { state -> [@Sendable () -> Void] in
+            state.held.insert(piece)
+            return Array(state.watchers.values)
+        }
+        watchers.forEach { $0() }
+    }
+
+    /// Calls `watcher` (on the adding thread) each time a piece is added;
+    /// returns a token for `unwatch`.
+    func watch(_ watcher: @escaping @Sendable () -> Void) -> Int {
+        state.withLock { state in
+            state.nextWatcher += 1
+            state.watchers[state.nextWatcher] = watcher
+            return state.nextWatcher
+        }
+    }
+
+    func unwatch(_ token: Int) {
+        _ = state.withLock { $0.watchers.removeValue(forKey: token) }
+    }
+
+    /// Reads a held piece's bytes.
+    func read(_ piece: Int, into buffer: inout [UInt8]) -> Int {
+        let range = offer.range(ofPiece: piece)
+        let count = Int(range.count)
+        if buffer.count < count { buffer = [UInt8](repeating: 0, count: count) }
+        return buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, count, off_t(range.lowerBound)) }
+    }
+}

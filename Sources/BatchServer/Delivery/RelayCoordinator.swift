@@ -1,0 +1,85 @@
+import BatchCore
+import BatchStore
+import Foundation
+import Logging
+import Synchronization
+
+/// Turns the planner's choices into plans for the accepted targets of a
+/// batch: each target learns where to fetch from (best first, the server
+/// last) and which peers may fetch from it, with the keys the server
+/// vouches for. Re-planned whenever a target accepts or a source fails.
+final class RelayCoordinator: Sendable {
+    private let catalogue: Catalogue
+    private let strategy: RelayStrategy
+    private let logger: Logger
+    /// Target user → where it serves peers. The mutex guards only the map.
+    private let endpoints = Mutex<[String: PeerEndpoint]>([:])
+
+    init(catalogue: Catalogue, strategy: RelayStrategy, logger: Logger) {
+        self.catalogue = catalogue
+        self.strategy = strategy
+        self.logger = logger
+    }
+
+    /// Records a subscriber's peer listener. A wildcard host is replaced
+    /// by the address the server sees the subscriber connect from.
+    func register(user: String, listen: String?, hostKey: String?, seenFrom peer: String) {
+        guard let listen, let hostKey, let address = try? HostPort(parsing: listen) else {
+            endpoints.withLock { _ = $0.removeValue(forKey: user) }
+            return
+        }
+        var host = address.host
+        if address.isWildcard || host == "0.0.0.0" || host == "::" {
+            host = PeerAddress.host(of: peer)
+        }
+        let spelled = host.contains(":") ? "[\(host)]:\(address.port)" : "\(host):\(address.port)"
+        endpoints.withLock { $0[user] = PeerEndpoint(address: spelled, hostKey: hostKey) }
+    }
+
+    /// The plans of every accepted target of `batch`, by target.
+    func plans(for batch: Int64) throws(StoreError) -> [String: Plan] {
+        let accepted = try catalogue.acceptedTargets(batch: batch)
+        let failed = Set(accepted.filter { $0.state == .failed }.map(\.target))
+        let names = accepted.map(\.target)
+        var samples: [(from: String, to: String, throughputBps: Double, rttMs: Double?)] = []
+        for to in names {
+            for from in ["server"] + names where from != to {
+                for sample in try catalogue.linkSamples(from: from, to: to, limit: 10) {
+                    samples.append((from, to, sample.throughputBps, sample.rttMs > 0 ? sample.rttMs : nil))
+                }
+            }
+        }
+        let plan = RelayPlanner(strategy: strategy, links: RelayPlanner.stats(from: samples))
+            .plan(accepted: names, failed: failed)
+        let known = endpoints.withLock { $0 }
+        var keys: [String: [String]] = [:]
+        for name in names { keys[name] = try catalogue.activeKeyLines(user: name) }
+        var result: [String: Plan] = [:]
+        for target in names where !failed.contains(target) {
+            let ranked = plan.sources[target] ?? ["server"]
+            let sources = ranked.compactMap { name -> PlanSource? in
+                if name == "server" { return PlanSource(name: "server", address: nil, hostKey: nil) }
+                guard let endpoint = known[name] else { return nil }
+                return PlanSource(name: name, address: endpoint.address, hostKey: endpoint.hostKey)
+            }
+            let grants = names.filter { $0 != target }.map { PeerGrant(user: $0, keys: keys[$0] ?? []) }
+            result[target] = Plan(batch: batch, sources: sources.isEmpty ? [PlanSource(name: "server", address: nil, hostKey: nil)] : sources,
+                                  grants: grants)
+        }
+        logger.info("relay plan", metadata: [
+            "batch": "\(batch)", "strategy": "\(strategy.rawValue)", "first": "\(plan.firstReceiver ?? "-")",
+            "sources": "\(result.mapValues { $0.sources.map(\.name) }.sorted { $0.key < $1.key })",
+        ])
+        return result
+    }
+}
+
+/// The host part of an `address:port` or `[v6]:port` peer string.
+enum PeerAddress {
+    static func host(of peer: String) -> String {
+        if peer.hasPrefix("["), let close = peer.firstIndex(of: "]") {
+            return String(peer[peer.index(after: peer.startIndex) ..< close])
+        }
+        return peer.split(separator: ":").dropLast().joined(separator: ":")
+    }
+}
