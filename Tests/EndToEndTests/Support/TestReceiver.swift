@@ -13,7 +13,8 @@ final class TestReceiver: @unchecked Sendable {
 
     /// Starts batchd-recv for `user` (whose key is `key`) against `server`.
     init(server: TestServer, user: String, key: String, accept: String = "auto", extract: Bool = false,
-         once: Bool = false, knownHosts: String? = nil, acceptNewHostKey: Bool = true, inbox: URL? = nil) throws {
+         once: Bool = false, knownHosts: String? = nil, acceptNewHostKey: Bool = true, inbox: URL? = nil,
+         listen: String? = nil) throws {
         self.user = user
         self.inbox = inbox ?? server.directory.appendingPathComponent("inbox-\(user)")
         var arguments = ["--server", "127.0.0.1:\(server.port)", "--user", user, "--identity", key,
@@ -22,6 +23,7 @@ final class TestReceiver: @unchecked Sendable {
         if acceptNewHostKey { arguments.append("--accept-new-host-key") }
         if extract { arguments.append("--extract") }
         if once { arguments.append("--once") }
+        if let listen { arguments += ["--listen", listen] }
         process.executableURL = server.bin.appendingPathComponent("batchd-recv")
         process.arguments = arguments
         let err = Pipe()
@@ -55,6 +57,21 @@ final class TestReceiver: @unchecked Sendable {
             usleep(20_000)
         }
         return url
+    }
+
+    /// The port its peer listener bound, from its log.
+    func listenPort(timeout: Double = 10) throws -> Int {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            for line in logText.split(separator: "\n") where line.contains("serving pieces to peers") {
+                if let range = line.range(of: #"address=[0-9.]+:(\d+)"#, options: .regularExpression),
+                   let port = Int(line[range].split(separator: ":").last ?? "") {
+                    return port
+                }
+            }
+            usleep(20_000)
+        }
+        throw TestFailure("batchd-recv for \(user) did not report its peer listener\n\(logText)")
     }
 
     func kill9() {

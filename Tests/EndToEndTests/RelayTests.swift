@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+
+/// With several takers the server sends one copy; targets fetch the rest
+/// from each other over SSH, and a peer serves only whom the server vouched
+/// for, only the batches it granted.
+@Suite(.serialized, .timeLimit(.minutes(5)))
+struct RelayTests {
+    private func makeServer() throws -> (TestServer, alice: String, keys: [String: String]) {
+        let server = try TestServer(extraConfig: "PieceSize 1M")
+        let alice = try server.addUser("alice", role: "source")
+        var keys: [String: String] = [:]
+        for name in ["bob", "carol", "dave", "erin"] { keys[name] = try server.addUser(name, role: "target") }
+        try server.batchctl(["topic", "add", "ops"]).expectSuccess()
+        try server.batchctl(["topic", "subscribe", "ops", "bob", "carol", "dave"]).expectSuccess()
+        try server.start()
+        return (server, alice, keys)
+    }
+
+    private func drop(_ server: TestServer, key: String, size: Int, to destination: String = "ops/") throws {
+        let file = server.directory.appendingPathComponent("payload-\(UUID().uuidString).bin")
+        try Tree.writeRandomFile(at: file, size: size)
+        try server.scp([file.path, "alice@127.0.0.1:\(destination)"], key: key).expectSuccess("scp")
+    }
+
+    private func waitForDelivered(_ server: TestServer, batch: Int, users: [String]) throws -> [String: [String: Int]] {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let targets = (try server.batch(batch)["targets"] as? [[String: Any]]) ?? []
+            let delivered = targets.filter { $0["state"] as? String == "delivered" }
+            if Set(delivered.compactMap { $0["user"] as? String }).isSuperset(of: users) {
+                var result: [String: [String: Int]] = [:]
+                for target in delivered {
+                    result[target["user"] as? String ?? ""] = target["received_from"] as? [String: Int] ?? [:]
+                }
+                return result
+            }
+            usleep(50_000)
+        }
+        throw TestFailure("not all of \(users) got batch \(batch)\n\(server.logText)")
+    }
+
+    @Test func threeTakersCostTheServerOneCopy() throws {
+        let (server, alice, keys) = try makeServer()
+        defer { server.stop() }
+        let receivers = try ["bob", "carol", "dave"].map {
+            try TestReceiver(server: server, user: $0, key: keys[$0]!, listen: "127.0.0.1:0")
+        }
+        defer { receivers.forEach { $0.stop() } }
+        for receiver in receivers { _ = try receiver.listenPort() }
+        usleep(300_000)
+        try drop(server, key: alice, size: 24_000_000)
+
+        let received = try waitForDelivered(server, batch: 1, users: ["bob", "carol", "dave"])
+        let size = try #require(try server.batch(1)["size"] as? Int)
+        let fromServer = received.values.reduce(0) { $0 + ($1["server"] ?? 0) }
+        let fromPeers = received.values.reduce(0) { $0 + $1.filter { $0.key != "server" }.values.reduce(0, +) }
+        #expect(fromServer == size, "server sent \(fromServer) of \(size): \(received)")
+        #expect(fromPeers == 2 * size, "peers sent \(fromPeers): \(received)")
+        for receiver in receivers {
+            let landed = receiver.inbox.appendingPathComponent("1-ops.tar.gz").path
+            let sha = try ProcessRunner.run(["sha256sum", landed]).stdout.split(separator: " ").first.map(String.init)
+            #expect(sha == (try server.batch(1)["sha256"] as? String))
+        }
+        #expect(server.logText.contains("relay plan"))
+    }
+
+    @Test func peerRefusesAKeyTheServerDidNotVouchFor() throws {
+        let (server, alice, keys) = try makeServer()
+        defer { server.stop() }
+        let bob = try TestReceiver(server: server, user: "bob", key: keys["bob"]!, listen: "127.0.0.1:0")
+        defer { bob.stop() }
+        let carol = try TestReceiver(server: server, user: "carol", key: keys["carol"]!, listen: "127.0.0.1:0")
+        defer { carol.stop() }
+        let carolPort = try carol.listenPort()
+        _ = try bob.listenPort()
+        usleep(300_000)
+        try drop(server, key: alice, size: 3_000_000)
+        _ = try waitForDelivered(server, batch: 1, users: ["bob", "carol"])
+
+        // erin is a real target of the server, but not granted this batch.
+        let erin = try ProcessRunner.run(["ssh"] + server.sshOptions + ["-p", String(carolPort), "-i", keys["erin"]!,
+                                                                       "erin@127.0.0.1", "fetch", "1", "0", "0"])
+        #expect(erin.status == 255)
+        #expect(erin.stderr.contains("Permission denied"))
+        // bob's key with another user's name is refused too.
+        let spoof = try ProcessRunner.run(["ssh"] + server.sshOptions + ["-p", String(carolPort), "-i", keys["bob"]!,
+                                                                        "dave@127.0.0.1", "fetch", "1", "0", "0"])
+        #expect(spoof.status == 255)
+        // bob, vouched for batch 1, gets it and nothing else.
+        let granted = try ProcessRunner.run(["ssh"] + server.sshOptions + ["-p", String(carolPort), "-i", keys["bob"]!,
+                                                                          "bob@127.0.0.1", "fetch", "1", "0", "0"])
+        #expect(granted.status == 0)
+        #expect(granted.stdout.utf8.count > 0)
+        let other = try ProcessRunner.run(["ssh"] + server.sshOptions + ["-p", String(carolPort), "-i", keys["bob"]!,
+                                                                        "bob@127.0.0.1", "fetch", "2", "0", "0"])
+        #expect(other.status == 1)
+        #expect(other.stderr.contains("was not granted"))
+    }
+
+    @Test func peerHostKeyIsPinnedFromThePlan() throws {
+        let (server, alice, keys) = try makeServer()
+        defer { server.stop() }
+        let bob = try TestReceiver(server: server, user: "bob", key: keys["bob"]!, listen: "127.0.0.1:0")
+        defer { bob.stop() }
+        let carol = try TestReceiver(server: server, user: "carol", key: keys["carol"]!, listen: "127.0.0.1:0")
+        defer { carol.stop() }
+        _ = try bob.listenPort()
+        _ = try carol.listenPort()
+        usleep(300_000)
+        try drop(server, key: alice, size: 5_000_000)
+        let received = try waitForDelivered(server, batch: 1, users: ["bob", "carol"])
+        // One of them relayed to the other, with no known_hosts entry for the peer:
+        // the host key came from the server's plan.
+        #expect(received.values.contains { $0.keys.contains("bob") || $0.keys.contains("carol") })
+        let knownHosts = try String(contentsOfFile: bob.inbox.appendingPathComponent(".batchd-recv/known_hosts").path, encoding: .utf8)
+        #expect(knownHosts.split(separator: "\n").count == 1)
+    }
+}
