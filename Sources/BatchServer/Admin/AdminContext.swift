@@ -11,17 +11,20 @@ public struct AdminContext {
     /// Whether the command runs inside the server for a remote admin, who
     /// may not name files on the server.
     public let isRemote: Bool
+    /// The server's host key file (its `.pub` sits beside it), when known.
+    public let hostKeyPath: String?
     private let output: (String) -> Void
     private let readInput: () -> String?
 
     /// Creates a context. `output` receives text ready to write, each chunk
     /// ending in a newline; `readInput` returns all of standard input, or nil
     /// when there is none to read.
-    public init(catalogue: Catalogue, layout: StateLayout, isRemote: Bool,
+    public init(catalogue: Catalogue, layout: StateLayout, isRemote: Bool, hostKeyPath: String? = nil,
                 output: @escaping (String) -> Void, readInput: @escaping () -> String?) {
         self.catalogue = catalogue
         self.layout = layout
         self.isRemote = isRemote
+        self.hostKeyPath = hostKeyPath
         self.output = output
         self.readInput = readInput
     }

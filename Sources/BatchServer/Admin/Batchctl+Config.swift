@@ -6,6 +6,11 @@ extension Batchctl {
     /// sshd_config(5) (keywords case-insensitive, `#` comments, optional
     /// `=`, a double-quoted value); only this keyword matters to batchctl.
     static func stateDirectory(fromConfig path: String) throws(AdminError) -> String? {
+        try value(of: "StateDirectory", inConfig: path)
+    }
+
+    /// The value of `keyword` in a batchd.conf(5) file, or nil when unset.
+    static func value(of keyword: String, inConfig path: String) throws(AdminError) -> String? {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -13,19 +18,20 @@ extension Batchctl {
             let reason = FileManager.default.fileExists(atPath: path) ? error.localizedDescription : "no such file"
             throw .configUnreadable(path: path, reason: reason)
         }
+        let wanted = keyword.lowercased()
         for rawLine in text.split(whereSeparator: \.isNewline) {
             let line = rawLine.trimmingCharacters(in: .whitespaces)
             guard !line.isEmpty, !line.hasPrefix("#") else { continue }
             let keyword = line.prefix { !$0.isWhitespace && $0 != "=" }
-            guard keyword.lowercased() == "statedirectory" else { continue }
-            var value = line.dropFirst(keyword.count).drop { $0.isWhitespace }
+            guard keyword.lowercased() == wanted else { continue }
+            var value = line.dropFirst(wanted.count).drop { $0.isWhitespace }
             if value.first == "=" { value = value.dropFirst().drop { $0.isWhitespace } }
             var result = String(value)
             if result.count >= 2, result.hasPrefix("\""), result.hasSuffix("\"") {
                 result = String(result.dropFirst().dropLast())
             }
             guard !result.isEmpty else {
-                throw .configUnreadable(path: path, reason: "StateDirectory has no value")
+                throw .configUnreadable(path: path, reason: "\(keyword) has no value")
             }
             return result
         }

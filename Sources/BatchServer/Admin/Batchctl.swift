@@ -9,6 +9,9 @@ public enum Batchctl {
     /// admin's terminal width is unknown to the server.
     static let helpColumns = 80
 
+    /// batchd's host key when its config names none.
+    public static let defaultHostKeyPath = "./keys/ssh_host_ed25519_key"
+
     /// Runs one command line as the `batchctl` executable does: the state
     /// directory comes from `--state`, the `StateDirectory` of `--config`,
     /// or `defaultStateDirectory`. `output` and `errorOutput` receive text
@@ -35,7 +38,12 @@ public enum Batchctl {
             } catch {
                 throw .store(error)
             }
-            return AdminContext(catalogue: catalogue, layout: layout, isRemote: false, output: output, readInput: readInput)
+            var hostKey = defaultHostKeyPath
+            if let config = root.configFile, let configured = try value(of: "HostKey", inConfig: config) {
+                hostKey = configured
+            }
+            return AdminContext(catalogue: catalogue, layout: layout, isRemote: false, hostKeyPath: hostKey,
+                                output: output, readInput: readInput)
         }
     }
 
@@ -46,6 +54,7 @@ public enum Batchctl {
         arguments: [String],
         catalogue: Catalogue,
         layout: StateLayout,
+        hostKeyPath: String? = nil,
         readInput: @escaping () -> String? = { nil },
         output: @escaping (String) -> Void,
         errorOutput: @escaping (String) -> Void
@@ -54,7 +63,8 @@ public enum Batchctl {
             if root.configFile != nil || root.stateDirectory != nil {
                 throw .usage("--config and --state are not accepted over ssh; the server uses its own state")
             }
-            return AdminContext(catalogue: catalogue, layout: layout, isRemote: true, output: output, readInput: readInput)
+            return AdminContext(catalogue: catalogue, layout: layout, isRemote: true, hostKeyPath: hostKeyPath,
+                                output: output, readInput: readInput)
         }
     }
 

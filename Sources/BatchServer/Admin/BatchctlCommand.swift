@@ -14,7 +14,8 @@ public struct BatchctlCommand: ParsableCommand {
             65 unusable key file, 66 unreadable key file, 69 catalogue unavailable, \
             74 archive not deleted, 78 unreadable config file.
             """,
-        subcommands: [UserCommand.self, KeyCommand.self, TopicCommand.self, BatchCommand.self, StatsCommand.self])
+        subcommands: [UserCommand.self, KeyCommand.self, TopicCommand.self, BatchCommand.self, StatsCommand.self,
+                      HostKeyCommand.self])
 
     /// The server's config file, read only for its `StateDirectory` keyword.
     @Option(name: .customLong("config"), help: ArgumentHelp("Read the state directory from this batchd.conf(5) file.", valueName: "file"))

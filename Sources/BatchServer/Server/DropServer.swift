@@ -226,11 +226,12 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
     private func adminCommand(_ arguments: [String], channel: SSHChannel) -> SSHChannelHandler {
         let catalogue = context.catalogue
         let layout = context.layout
+        let hostKey = configuration.hostKey
         // Only `--key -` reads standard input; waiting for EOF otherwise
         // would hang an interactive `ssh`.
         let readsInput = zip(arguments, arguments.dropFirst()).contains { $0 == "--key" && $1 == "-" }
         return CommandChannelHandler(channel: channel, readsInput: readsInput) { input, output in
-            Batchctl.runRemote(arguments: arguments, catalogue: catalogue, layout: layout,
+            Batchctl.runRemote(arguments: arguments, catalogue: catalogue, layout: layout, hostKeyPath: hostKey,
                                readInput: { input }, output: output.write, errorOutput: output.writeError)
         }
     }
