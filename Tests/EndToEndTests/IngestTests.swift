@@ -7,13 +7,8 @@ import Testing
 struct IngestTests {
     @Test(arguments: [false, true])
     func singleFileDropIsSealedAndRestoredExactly(legacy: Bool) throws {
-        let server = try TestServer()
+        let (server, alice) = try TestServer.withAliceBobAndOps()
         defer { server.stop() }
-        let alice = try server.addUser("alice", role: "source")
-        try server.addUser("bob", role: "target")
-        try server.batchctl(["topic", "add", "ops"]).expectSuccess()
-        try server.batchctl(["topic", "subscribe", "ops", "bob"]).expectSuccess()
-        try server.start()
 
         let source = server.directory.appendingPathComponent("src")
         try Tree.make(at: source, ["report.pdf": Tree.random(70_000)])
@@ -43,12 +38,8 @@ struct IngestTests {
 
     @Test(arguments: [false, true])
     func recursiveTreeWithEmptyFilesAndFoldersIsRestored(legacy: Bool) throws {
-        let server = try TestServer()
+        let (server, alice) = try TestServer.withAliceBobAndOps()
         defer { server.stop() }
-        let alice = try server.addUser("alice", role: "source")
-        try server.addUser("bob", role: "target")
-        try server.batchctl(["topic", "add", "ops"]).expectSuccess()
-        try server.start()
 
         let source = server.directory.appendingPathComponent("src")
         let long = String(repeating: "n", count: 120)
@@ -99,12 +90,8 @@ struct IngestTests {
     }
 
     @Test func largeFileDropIsByteIdentical() throws {
-        let server = try TestServer()
+        let (server, alice) = try TestServer.withAliceBobAndOps()
         defer { server.stop() }
-        let alice = try server.addUser("alice", role: "source")
-        try server.addUser("bob", role: "target")
-        try server.batchctl(["topic", "add", "ops"]).expectSuccess()
-        try server.start()
 
         let source = server.directory.appendingPathComponent("src")
         try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
@@ -124,12 +111,8 @@ struct IngestTests {
     }
 
     @Test func sftpBatchWithMkdirAndRenameAfterUploadKeepsFinalNames() throws {
-        let server = try TestServer()
+        let (server, alice) = try TestServer.withAliceBobAndOps()
         defer { server.stop() }
-        let alice = try server.addUser("alice", role: "source")
-        try server.addUser("bob", role: "target")
-        try server.batchctl(["topic", "add", "ops"]).expectSuccess()
-        try server.start()
 
         let source = server.directory.appendingPathComponent("src")
         try Tree.make(at: source, ["a.txt": Data("first\n".utf8), "b.txt": Tree.random(5000), "gone.txt": Data("x".utf8)])

@@ -7,13 +7,7 @@ import Testing
 struct RefusalTests {
     /// A server with source alice, target bob and topic ops.
     private func serverWithAlice() throws -> (TestServer, String) {
-        let server = try TestServer()
-        let alice = try server.addUser("alice", role: "source")
-        try server.addUser("bob", role: "target")
-        try server.batchctl(["topic", "add", "ops"]).expectSuccess()
-        try server.batchctl(["topic", "subscribe", "ops", "bob"]).expectSuccess()
-        try server.start()
-        return (server, alice)
+        try TestServer.withAliceBobAndOps()
     }
 
     private func sampleFile(in server: TestServer) throws -> String {

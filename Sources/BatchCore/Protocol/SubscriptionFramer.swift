@@ -17,24 +17,17 @@ public struct SubscriptionFramer: Sendable {
     /// about 15,000 piece hashes.
     public static let maxFrameLength = 1 << 20
 
-    private var buffer: [UInt8] = []
-    private var readIndex = 0
-    private var failure: ProtocolError?
+    private var frames = LengthPrefixedFrames(maxLength: SubscriptionFramer.maxFrameLength)
 
     /// Creates an empty framer.
     public init() {}
 
     /// Bytes received but not yet returned as messages.
-    public var bufferedByteCount: Int { buffer.count - readIndex }
+    public var bufferedByteCount: Int { frames.bufferedByteCount }
 
     /// Adds bytes read from the channel.
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
-        guard failure == nil, !bytes.isEmpty else { return }
-        compactIfWorthwhile()
-        buffer.append(contentsOf: bytes)
-        // Check the next header now, so a hostile length stops buffering
-        // even if the caller appends again before asking for a message.
-        _ = pendingLength()
+        frames.append(bytes)
     }
 
     /// Adds bytes read from the channel.
@@ -42,48 +35,18 @@ public struct SubscriptionFramer: Sendable {
         bytes.withUnsafeBytes { append($0) }
     }
 
-    /// Next whole message, nil if more bytes are needed. A length of 0 or over the max is refused as soon as the 4 length bytes are in, before buffering (sticky error).
+    /// The next whole message, nil if more bytes are needed.
     public mutating func next() throws(ProtocolError) -> SubscriptionMessage? {
-        if let failure { throw failure }
-        guard let length = pendingLength() else { return nil }
-        if let failure { throw failure }
-        let start = readIndex + 4
-        guard buffer.count - start >= length else { return nil }
-        let payload = Array(buffer[start ..< start + length])
-        readIndex = start + length
-        if readIndex == buffer.count {
-            buffer.removeAll(keepingCapacity: true)
-            readIndex = 0
+        let payload: [UInt8]?
+        do {
+            payload = try frames.next()
+        } catch {
+            switch error {
+            case .emptyFrame: throw .emptyFrame
+            case .tooLarge(let length): throw .frameTooLarge(length)
+            }
         }
+        guard let payload else { return nil }
         return try SubscriptionMessage.decode(payload: payload)
-    }
-
-    /// Reads and checks the length of the frame at the read index; `nil`
-    /// until its four bytes are there. An invalid length is recorded as the
-    /// framer's failure and the buffer released; callers check `failure`.
-    private mutating func pendingLength() -> Int? {
-        guard buffer.count - readIndex >= 4 else { return nil }
-        let length = Int(buffer[readIndex]) << 24 | Int(buffer[readIndex + 1]) << 16
-            | Int(buffer[readIndex + 2]) << 8 | Int(buffer[readIndex + 3])
-        if length == 0 {
-            fail(.emptyFrame)
-        } else if length > SubscriptionFramer.maxFrameLength {
-            fail(.frameTooLarge(length))
-        }
-        return length
-    }
-
-    private mutating func fail(_ error: ProtocolError) {
-        failure = error
-        buffer = []
-        readIndex = 0
-    }
-
-    /// Moves the unread bytes to the front once the consumed prefix is at
-    /// least as large as what remains, so each byte is moved O(1) times.
-    private mutating func compactIfWorthwhile() {
-        guard readIndex > 0, readIndex * 2 >= buffer.count else { return }
-        buffer.removeSubrange(0 ..< readIndex)
-        readIndex = 0
     }
 }

@@ -135,6 +135,18 @@ final class TestServer: @unchecked Sendable {
         return key
     }
 
+    /// A started server with source alice, target bob and topic ops (bob
+    /// subscribed); returns alice's key.
+    static func withAliceBobAndOps(extraConfig: String = "") throws -> (TestServer, alice: String) {
+        let server = try TestServer(extraConfig: extraConfig)
+        let alice = try server.addUser("alice", role: "source")
+        try server.addUser("bob", role: "target")
+        try server.batchctl(["topic", "add", "ops"]).expectSuccess()
+        try server.batchctl(["topic", "subscribe", "ops", "bob"]).expectSuccess()
+        try server.start()
+        return (server, alice)
+    }
+
     func batchctl(_ arguments: [String], timeout: Double = 30) throws -> ProcessResult {
         try ProcessRunner.run([bin.appendingPathComponent("batchctl").path, "--state", stateDirectory] + arguments,
                               timeout: timeout)
