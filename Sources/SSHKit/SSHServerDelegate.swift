@@ -14,6 +14,9 @@ public struct SSHSessionInfo: Sendable, Equatable {
     public let peer: String
     /// The authenticated user name.
     public let user: String
+    /// The key whose signature authenticated the session, so revoking it
+    /// can cut the session off at its next request.
+    public let key: SSHPublicKey
 }
 
 /// The policy above the SSH layer. Every method is called on the loop

@@ -57,8 +57,8 @@ final class SSHServerSession: @unchecked Sendable {
         let offered = key.flatMap(LibSSHKey.publicKey(of:))
         let authorized = offered.map { server.delegate.isAuthorized(user: user, key: $0, peer: peer) } ?? false
         let keyType = offered?.type ?? "unknown"
-        if authorized && signatureState == Int8(SSH_PUBLICKEY_STATE_VALID.rawValue) {
-            let info = SSHSessionInfo(id: id, peer: peer, user: user)
+        if authorized, let offered, signatureState == Int8(SSH_PUBLICKEY_STATE_VALID.rawValue) {
+            let info = SSHSessionInfo(id: id, peer: peer, user: user, key: offered)
             self.info = info
             server.sessionAuthenticated()
             server.delegate.sessionEvent(.authenticated(info, keyType: keyType))

@@ -200,6 +200,26 @@ struct DeliveryTests {
         #expect(receiver.logText.contains("--accept-new-host-key"))
     }
 
+    @Test func revokedKeyLosesItsOpenSubscriptionAtOnce() throws {
+        let (server, alice, keys) = try makeServer()
+        defer { server.stop() }
+        let bob = try TestReceiver(server: server, user: "bob", key: keys["bob"]!)
+        defer { bob.stop() }
+        usleep(800_000)
+        #expect(bob.isRunning)
+        let listed = try server.batchctl(["key", "list", "bob", "--json"])
+        let fingerprint = try #require(
+            (try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])?.first?["fingerprint"] as? String)
+        try server.batchctl(["key", "revoke", fingerprint]).expectSuccess("key revoke")
+        #expect(try bob.waitForExit(timeout: 30) == 1)
+        #expect(bob.logText.contains("revoked"))
+        // The drop that follows is still offered to nobody on a dead channel: bob stays pending.
+        _ = try drop(server, key: alice, size: 1000, to: "@bob/")
+        try server.waitForSettledBatches(1)
+        let state = ((try server.batch(1)["targets"] as? [[String: Any]])?.first?["state"] as? String)
+        #expect(state == "pending")
+    }
+
     @Test func onlyTargetsMaySubscribeOrFetch() throws {
         let (server, alice, _) = try makeServer()
         defer { server.stop() }

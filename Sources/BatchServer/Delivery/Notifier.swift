@@ -49,6 +49,14 @@ final class Notifier: Sendable {
         }
     }
 
+    /// Asks every subscriber to check that its key is still active; the
+    /// server calls this every few seconds, so a revoked key loses its
+    /// open subscription promptly.
+    func checkRevocations() {
+        let all = subscribers.withLock { $0.values.flatMap { Array($0.values) } }
+        for handler in all { handler.closeIfRevoked() }
+    }
+
     /// How many subscribe channels are open.
     var subscriberCount: Int {
         subscribers.withLock { $0.values.reduce(0) { $0 + $1.count } }

@@ -24,10 +24,13 @@ final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
     static let maxBuffered = 1 << 20
 
     private let peer: String
+    /// The key the subscriber logged in with; revoking it closes the channel.
+    let key: String
 
-    init(channel: SSHChannel, user: String, peer: String, catalogue: Catalogue, notifier: Notifier, logger: Logger) {
+    init(channel: SSHChannel, user: String, key: String, peer: String, catalogue: Catalogue, notifier: Notifier, logger: Logger) {
         self.channel = channel
         self.user = user
+        self.key = key
         self.peer = peer
         self.catalogue = catalogue
         self.notifier = notifier
@@ -40,6 +43,23 @@ final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
             write(.hello(Hello(user: user, software: "batchd")))
             sendWaitingOffers()
             logger.info("subscriber connected")
+        }
+    }
+
+    /// Closes the channel when its key was revoked or its user removed;
+    /// safe from any thread.
+    func closeIfRevoked() {
+        channel.execute { [self] in
+            guard !channel.isClosed else { return }
+            do {
+                guard try !catalogue.activeKeys(user: user).contains(key) else { return }
+            } catch {
+                logger.error("cannot check the subscriber's key", metadata: ["error": "\(error)"])
+                return
+            }
+            logger.warning("subscriber's key revoked; closing its channel")
+            write(.error(message: "the key this subscription logged in with has been revoked"))
+            channel.close(exitStatus: 1)
         }
     }
 

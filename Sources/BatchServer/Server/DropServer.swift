@@ -15,6 +15,7 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
     private let logger: Logger
     private let faults = FaultInjection()
     private var server: SSHServer?
+    private var revocationTimer: DispatchSourceTimer?
 
     /// Opens the catalogue and prepares the state directory. Open batches
     /// left by a previous run are marked failed: their uploads never completed.
@@ -50,6 +51,11 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
         logger.notice("host key", metadata: ["fingerprint": "\(server.hostKey.fingerprint)", "type": "\(server.hostKey.publicKey.type)"])
         server.start()
         self.server = server
+        let timer = DispatchSource.makeTimerSource(queue: .global(qos: .utility))
+        timer.schedule(deadline: .now() + .seconds(2), repeating: .seconds(2))
+        timer.setEventHandler { [notifier = context.notifier] in notifier.checkRevocations() }
+        timer.resume()
+        revocationTimer = timer
         logger.notice("listening", metadata: ["address": "\(configuration.listenAddress):\(server.boundPort)",
                                               "state": "\(configuration.stateDirectory)"])
         return server.boundPort
@@ -58,6 +64,8 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
     /// Closes every connection; batches of closed channels seal as usual.
     /// Waits up to `timeout` seconds for the seals this causes to finish.
     public func stop(timeout: Double = 120) {
+        revocationTimer?.cancel()
+        revocationTimer = nil
         server?.stop()
         server = nil
         if context.pendingSeals.wait(timeout: .now() + timeout) == .timedOut {
@@ -92,6 +100,12 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
         log[metadataKey: "peer"] = "\(session.peer)"
         let role: Role?
         do {
+            // The key is checked again on every request: a revoked key is
+            // cut off at once, not at its next login.
+            guard try context.catalogue.activeKeys(user: session.user).contains(session.key.base64) else {
+                log.warning("request with a revoked key refused")
+                return failure("batchd: the key this session logged in with has been revoked", status: 1, channel: channel)
+            }
             role = try context.catalogue.role(of: session.user)
         } catch {
             log.error("cannot read role", metadata: ["error": "\(error)"])
@@ -166,7 +180,7 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
         case "subscribe":
             guard role == .target else { return refuse(.exec(line), role: role, log: log, channel: channel) }
             guard words.count == 1 else { return usage("usage: subscribe", channel: channel) }
-            return SubscribeChannelHandler(channel: channel, user: session.user, peer: session.peer,
+            return SubscribeChannelHandler(channel: channel, user: session.user, key: session.key.base64, peer: session.peer,
                                            catalogue: context.catalogue, notifier: context.notifier, logger: log)
         case "fetch":
             guard role == .target else { return refuse(.exec(line), role: role, log: log, channel: channel) }

@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+"""Load generator for bench/subscribers: many idle batchd subscribers.
+
+Two modes:
+
+  subscribers.py keygen N DIR
+      Writes N fresh ed25519 keys: DIR/keys.tsv (one "user<TAB>seed-hex"
+      line per target user t1..tN) and DIR/tI.pub for batchctl.
+
+  subscribers.py run --port PORT --keys DIR [--workers W] [--concurrency C]
+      Logs in as every user in DIR/keys.tsv, opens its `subscribe` channel
+      and sends hello, as batchd-protocol(7) describes, spread over W worker
+      processes. Then it is driven by one-word commands on standard input
+      and answers each with one line on standard output:
+
+        (at start)   -> "subscribed OK FAILED LOST [first error]"
+        wait SECONDS -> "offers GOT MISSING LOST" once every subscriber has
+                        received an offer (or SECONDS have passed); the
+                        arrival times are then in DIR/offers.txt, one
+                        "user batch epoch-seconds" line each
+        decline      -> "declined COUNT" after sending a decline for every
+                        offer received
+        close        -> "closed" after closing every connection; then exits
+
+      An offer's arrival time is time.time() (the wall clock, which the
+      benchmark script reads too) when its frame has been read whole.
+      LOST counts subscribe channels the server closed. Each subscriber
+      sends keepalive after 30 s in which it sent nothing else.
+
+Needs the asyncssh Python package (pip install asyncssh).
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import struct
+import subprocess
+import sys
+import time
+
+KEEPALIVE_AFTER = 30.0
+
+
+def frame(message):
+    payload = json.dumps(message, separators=(",", ":"), sort_keys=True).encode()
+    return struct.pack(">I", len(payload)) + payload
+
+
+def keygen(count, directory):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, "keys.tsv"), "w") as table:
+        for index in range(1, count + 1):
+            user = f"t{index}"
+            key = Ed25519PrivateKey.generate()
+            seed = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                     serialization.NoEncryption())
+            public = key.public_key().public_bytes(serialization.Encoding.OpenSSH,
+                                                   serialization.PublicFormat.OpenSSH)
+            table.write(f"{user}\t{seed.hex()}\n")
+            with open(os.path.join(directory, f"{user}.pub"), "wb") as file:
+                file.write(public + b" " + user.encode() + b"\n")
+
+
+def load_keys(directory, worker, workers):
+    import asyncssh
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    keys = []
+    with open(os.path.join(directory, "keys.tsv")) as table:
+        for index, line in enumerate(table):
+            if index % workers != worker:
+                continue
+            user, seed = line.split()
+            pem = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(seed)).private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
+                serialization.NoEncryption())
+            keys.append((user, asyncssh.import_private_key(pem)))
+    return keys
+
+
+class Subscriber:
+    """One target's connection and subscribe channel."""
+
+    def __init__(self, user):
+        self.user = user
+        self.connection = None
+        self.channel = None
+        self.buffer = bytearray()
+        self.hello = asyncio.get_running_loop().create_future()
+        self.offers = {}  # batch -> arrival time
+        self.last_sent = 0.0
+        self.closing = False
+        self.lost = False
+        self.errors = []
+
+    def send(self, message):
+        self.channel.write(frame(message))
+        self.last_sent = time.monotonic()
+
+    def received(self, data):
+        now = time.time()
+        self.buffer += data
+        while len(self.buffer) >= 4:
+            (length,) = struct.unpack_from(">I", self.buffer)
+            if len(self.buffer) < 4 + length:
+                break
+            message = json.loads(self.buffer[4:4 + length])
+            del self.buffer[:4 + length]
+            kind = message.get("type")
+            if kind == "hello" and not self.hello.done():
+                self.hello.set_result(message)
+            elif kind == "offer":
+                self.offers.setdefault(message["batch"], now)
+            elif kind == "error":
+                self.errors.append(message.get("message", ""))
+
+    def closed(self):
+        if not self.closing:
+            self.lost = True
+        if not self.hello.done():
+            self.hello.set_exception(ConnectionError("subscribe channel closed before hello"))
+
+
+def session_factory(subscriber):
+    import asyncssh
+
+    class Session(asyncssh.SSHClientSession):
+        def data_received(self, data, datatype):
+            if datatype is None:
+                subscriber.received(data)
+
+        def connection_lost(self, exc):
+            subscriber.closed()
+
+    return Session
+
+
+async def subscribe(subscriber, key, port, limit):
+    import asyncssh
+
+    async with limit:
+        subscriber.connection = await asyncssh.connect(
+            "127.0.0.1", port, username=subscriber.user, client_keys=[key], known_hosts=None,
+            config=None, agent_path=None, preferred_auth="publickey", passphrase=None)
+        subscriber.channel, _ = await subscriber.connection.create_session(
+            session_factory(subscriber), "subscribe", encoding=None)
+        subscriber.send({"type": "hello", "v": 1, "user": subscriber.user,
+                         "software": "bench-subscribers 1"})
+        await asyncio.wait_for(subscriber.hello, 60)
+
+
+async def keepalives(subscribers):
+    while True:
+        await asyncio.sleep(5)
+        quiet = time.monotonic() - KEEPALIVE_AFTER
+        for subscriber in subscribers:
+            if subscriber.channel is not None and not subscriber.lost and subscriber.last_sent < quiet:
+                subscriber.send({"type": "keepalive", "v": 1})
+
+
+async def read_command(reader):
+    line = await reader.readline()
+    return line.decode().split()
+
+
+async def worker_main(args):
+    keys = load_keys(args.keys, args.worker, args.workers)
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+
+    limit = asyncio.Semaphore(max(1, args.concurrency // args.workers))
+    subscribers = [Subscriber(user) for user, _ in keys]
+    results = await asyncio.gather(
+        *(subscribe(subscriber, key, args.port, limit) for subscriber, (_, key) in zip(subscribers, keys)),
+        return_exceptions=True)
+    failures = [f"{s.user}: {type(r).__name__}: {r}" for s, r in zip(subscribers, results) if r is not None]
+    live = [s for s, r in zip(subscribers, results) if r is None]
+    ticker = asyncio.ensure_future(keepalives(live))
+    lost = lambda: sum(1 for s in live if s.lost)
+    reply(f"subscribed {len(live)} {len(failures)} {lost()} {failures[0] if failures else ''}")
+
+    while True:
+        command = await read_command(reader)
+        if not command or command[0] == "close":
+            break
+        if command[0] == "wait":
+            deadline = time.monotonic() + float(command[1])
+            while time.monotonic() < deadline and any(not s.offers and not s.lost for s in live):
+                await asyncio.sleep(0.01)
+            with open(os.path.join(args.keys, f"offers.{args.worker}.txt"), "w") as out:
+                for s in live:
+                    for batch, at in s.offers.items():
+                        out.write(f"{s.user} {batch} {at:.6f}\n")
+            got = sum(1 for s in live if s.offers)
+            reply(f"offers {got} {len(live) - got} {lost()}")
+        elif command[0] == "decline":
+            count = 0
+            for s in live:
+                if s.lost:
+                    continue
+                for batch in s.offers:
+                    s.send({"type": "decline", "v": 1, "batch": batch, "reason": "benchmark"})
+                    count += 1
+            reply(f"declined {count}")
+    ticker.cancel()
+    for s in live:
+        s.closing = True
+        s.connection.close()
+    await asyncio.gather(*(s.connection.wait_closed() for s in live), return_exceptions=True)
+    reply("closed")
+
+
+def reply(line):
+    sys.stdout.write(line.strip() + "\n")
+    sys.stdout.flush()
+
+
+def run_workers(args):
+    """Starts the workers and relays each command to all of them."""
+    workers = [subprocess.Popen(
+        [sys.executable, __file__, "worker", "--port", str(args.port), "--keys", args.keys,
+         "--concurrency", str(args.concurrency), "--workers", str(args.workers), "--worker", str(w)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        for w in range(args.workers)]
+
+    def gather():
+        return [w.stdout.readline().split(maxsplit=4) for w in workers]
+
+    answers = gather()
+    if any(len(a) < 4 for a in answers):
+        reply("subscribed 0 0 0 a worker stopped before subscribing")
+        return 1
+    error = next((a[4] for a in answers if len(a) > 4), "")
+    reply("subscribed " + " ".join(str(sum(int(a[i]) for a in answers)) for i in (1, 2, 3)) + " " + error)
+    for line in sys.stdin:
+        command = line.split()
+        if not command:
+            continue
+        for w in workers:
+            w.stdin.write(line)
+            w.stdin.flush()
+        answers = gather()
+        if command[0] == "wait":
+            with open(os.path.join(args.keys, "offers.txt"), "w") as out:
+                for w in range(args.workers):
+                    with open(os.path.join(args.keys, f"offers.{w}.txt")) as part:
+                        out.write(part.read())
+        counts = [sum(int(a[i]) for a in answers if len(a) > i) for i in range(1, len(answers[0]))]
+        reply(answers[0][0] + " " + " ".join(map(str, counts)))
+        if command[0] == "close":
+            break
+    for w in workers:
+        w.stdin.close()
+        w.wait()
+    return 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="mode", required=True)
+    gen = sub.add_parser("keygen")
+    gen.add_argument("count", type=int)
+    gen.add_argument("directory")
+    for name in ("run", "worker"):
+        p = sub.add_parser(name)
+        p.add_argument("--port", type=int, required=True)
+        p.add_argument("--keys", required=True)
+        p.add_argument("--workers", type=int, default=1)
+        p.add_argument("--concurrency", type=int, default=64)
+        p.add_argument("--worker", type=int, default=0)
+    args = parser.parse_args()
+    if args.mode == "keygen":
+        keygen(args.count, args.directory)
+        return 0
+    if args.mode == "run":
+        return run_workers(args)
+    asyncio.run(worker_main(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
