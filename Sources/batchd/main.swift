@@ -20,7 +20,26 @@ struct Batchd: ParsableCommand {
     @Option(name: .long, help: "Keep the catalogue, staging area and archives in DIR.")
     var state: String?
 
+    @Flag(name: .customShort("t"), help: "Check the config file and exit: 0 when valid, 1 listing every error.")
+    var test = false
+
+    @Flag(name: .customShort("T"), help: "Check the config file, print the effective settings and exit.")
+    var printEffective = false
+
     func run() throws {
+        if test || printEffective, let config {
+            let text: String
+            do {
+                text = try String(contentsOfFile: config, encoding: .utf8)
+            } catch {
+                throw ConfigurationError.unreadable(path: config, reason: error.localizedDescription)
+            }
+            let problems = ServerConfiguration.problems(in: text, fileName: config)
+            for problem in problems {
+                FileHandle.standardError.write(Data("batchd: \(problem)\n".utf8))
+            }
+            if !problems.isEmpty { throw ExitCode(1) }
+        }
         var settings = ServerConfiguration()
         if let config {
             settings = try ServerConfiguration.load(path: config)
@@ -31,6 +50,11 @@ struct Batchd: ParsableCommand {
         if let state {
             settings.stateDirectory = state
         }
+        if printEffective {
+            print(settings.effectiveLines.joined(separator: "\n"))
+            return
+        }
+        if test { return }
         let level = settings.logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

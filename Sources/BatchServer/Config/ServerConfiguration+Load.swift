@@ -32,6 +32,48 @@ extension ServerConfiguration {
         return settings
     }
 
+    /// Every problem in config text, not only the first: `batchd -t`
+    /// reports them all, each naming its file, line and keyword.
+    public static func problems(in text: String, fileName: String) -> [ConfigError] {
+        let lines: [ConfigLine]
+        do {
+            lines = try ConfigFile.parse(text: text, fileName: fileName)
+        } catch {
+            return [error]
+        }
+        var problems = ConfigFile.unknownKeywords(in: lines, known: keywords)
+        let known = Set(keywords.map { $0.lowercased() })
+        var scratch = ServerConfiguration()
+        for line in lines where known.contains(line.key) {
+            do {
+                try scratch.apply(line)
+            } catch {
+                problems.append(error)
+            }
+        }
+        return problems.sorted { $0.line < $1.line }
+    }
+
+    /// The effective settings as `Keyword value` lines, as `sshd -T`
+    /// prints them: every keyword, defaults included.
+    public var effectiveLines: [String] {
+        [
+            "listenaddress \(HostPort(host: listenAddress, port: listenPort))",
+            "statedirectory \(stateDirectory)",
+            "hostkey \(hostKey)",
+            "logingracetime \(Int(loginGraceTime))",
+            "maxauthtries \(maxAuthTries)",
+            "maxstartups \(maxStartups)",
+            "idletimeout \(Int(idleTimeout))",
+            "eventloops \(eventLoops)",
+            "piecesize \(pieceSize)",
+            "compressionlevel \(compressionLevel)",
+            "maxfilesize \(maxFileSize)",
+            "loglevel \(logLevel.rawValue)",
+            "strategy \(strategy.rawValue)",
+        ]
+    }
+
     private mutating func apply(_ line: ConfigLine) throws(ConfigError) {
         switch line.key {
         case "listenaddress":
@@ -66,7 +108,7 @@ extension ServerConfiguration {
             maxFileSize = UInt64(size)
         case "loglevel":
             guard let level = Logger.Level(rawValue: line.value.lowercased()) else {
-                throw line.error(.invalidValue(line.value, expected: "one of error, warning, notice, info, debug, trace"))
+                throw line.error(.invalidValue(line.value, expected: "one of critical, error, warning, notice, info, debug, trace"))
             }
             logLevel = level
         case "strategy":

@@ -44,7 +44,8 @@ final class RelayCoordinator: Sendable {
         var samples: [(from: String, to: String, throughputBps: Double, rttMs: Double?)] = []
         for to in names {
             for from in ["server"] + names where from != to {
-                for sample in try catalogue.linkSamples(from: from, to: to, limit: 10) {
+                // The catalogue lists newest first; the planner wants oldest first.
+                for sample in try catalogue.linkSamples(from: from, to: to, limit: 10).reversed() {
                     samples.append((from, to, sample.throughputBps, sample.rttMs > 0 ? sample.rttMs : nil))
                 }
             }
