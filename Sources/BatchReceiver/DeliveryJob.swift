@@ -108,7 +108,12 @@ final class DeliveryJob: @unchecked Sendable {
         }
         progress?.finish()
         guard fsync(store.descriptor) == 0 else { throw .storage(path: partial, reason: String(cString: strerror(errno))) }
-        let digest = try sha256(ofFile: partial)
+        let digest: String
+        if let streamed = assembler.wholeDigest() {
+            digest = streamed
+        } else {
+            digest = try sha256(ofFile: partial)
+        }
         guard digest == offer.sha256 else {
             unlink(partial)
             throw .corruptArchive(batch: offer.batch, expected: offer.sha256, got: digest)

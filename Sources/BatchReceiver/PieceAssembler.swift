@@ -14,10 +14,38 @@ struct PieceAssembler {
     private(set) var rejected: [Int] = []
     private var current: Int
     private var buffer: [UInt8] = []
+    /// SHA-256 of the archive's prefix up to piece `hashedPieces`, kept as
+    /// pieces arrive so the whole archive need not be read again at the end.
+    private var wholeHasher = SHA256()
+    private var hashedPieces = 0
 
     init(store: PieceStore) {
         self.store = store
         current = 0
+    }
+
+    /// The whole archive's SHA-256, once every piece is held: hashed as
+    /// pieces arrived in order, reading back only those that did not.
+    mutating func wholeDigest() -> String? {
+        advanceWholeHash(with: nil, index: -1)
+        guard hashedPieces == offer.pieceCount else { return nil }
+        return wholeHasher.finalize().hexString
+    }
+
+    /// Feeds held pieces to the whole-archive hash in order; `bytes` is the
+    /// content of piece `index` when the caller has it in memory.
+    private mutating func advanceWholeHash(with bytes: [UInt8]?, index: Int) {
+        var scratch: [UInt8] = []
+        while hashedPieces < offer.pieceCount, store.holds(hashedPieces) {
+            if hashedPieces == index, let bytes {
+                wholeHasher.update(data: bytes)
+            } else {
+                let n = store.read(hashedPieces, into: &scratch)
+                guard n == Int(offer.range(ofPiece: hashedPieces).count) else { return }
+                wholeHasher.update(data: scratch[0 ..< n])
+            }
+            hashedPieces += 1
+        }
     }
 
     /// The stream that follows starts at piece `first`.
@@ -57,6 +85,7 @@ struct PieceAssembler {
         if !store.holds(index) {
             try PieceAssembler.write(buffer, to: store.descriptor, at: offset, batch: offer.batch)
             store.add(index)
+            advanceWholeHash(with: buffer, index: index)
         }
         return Int64(buffer.count)
     }

@@ -55,6 +55,20 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(data))
     }
 
+    @Test func wholeDigestIsKeptAsPiecesArriveIncludingResumedOnes() throws {
+        let data = randomBytes(pieceSize * 3 + 77)
+        let offer = makeOffer(data)
+        let (path, fd) = try temporaryFile()
+        defer { close(fd); unlink(path) }
+        // Pieces 0 and 1 were held from an earlier attempt.
+        _ = data.withUnsafeBytes { pwrite(fd, $0.baseAddress, pieceSize * 2, 0) }
+        var assembler = PieceAssembler(store: PieceStore(offer: offer, descriptor: dup(fd), held: [0, 1]))
+        #expect(assembler.wholeDigest() == nil)
+        assembler.begin(at: 2)
+        _ = try data[(pieceSize * 2)...].withUnsafeBytes { try assembler.feed($0) }
+        #expect(assembler.wholeDigest() == offer.sha256)
+    }
+
     @Test func corruptedPieceIsRejectedAndNotWritten() throws {
         let data = randomBytes(pieceSize * 2)
         let offer = makeOffer(data)
