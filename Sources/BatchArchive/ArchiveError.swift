@@ -29,6 +29,8 @@ public enum ArchiveError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidLevel(Int32)
     /// zlib reported an error; `code` is its return value.
     case compressionFailed(code: Int32, message: String)
+    /// The system refused a thread for compressing or writing the archive.
+    case threadFailed(errno: Int32)
     /// An earlier error left the archive incomplete; it can only be aborted.
     case unusable(path: String)
     /// The archive was already finished or aborted.
@@ -59,6 +61,8 @@ public enum ArchiveError: Error, Sendable, Equatable, CustomStringConvertible {
             return "compression level \(level) is outside 0 (store) to 9 (smallest)"
         case .compressionFailed(let code, let message):
             return "zlib failed with code \(code): \(message)"
+        case .threadFailed(let code):
+            return "cannot start a thread to write the archive: \(ArchiveError.reason(code)); the system is short of threads or memory"
         case .unusable(let path):
             return "archive '\(path)' is incomplete after an earlier error; abort it and build it again"
         case .closed(let path):

@@ -13,6 +13,11 @@ final class OutputFile {
     private let buffer: UnsafeMutableBufferPointer<UInt8>
     private var buffered = 0
 
+    /// Outputs at least this large skip the buffer.
+    private static let directThreshold = 64 << 10
+    /// POSIX guarantees at least 16 vectors per call; Linux and macOS take 1024.
+    private static let vectorLimit = 1024
+
     /// Creates `path`, which must not exist yet, readable by owner and group.
     init(creating path: String, bufferCapacity: Int = 1 << 20) throws(ArchiveError) {
         self.path = path
@@ -45,6 +50,34 @@ final class OutputFile {
         }
     }
 
+    /// Appends `spans` in order. Small outputs are gathered in the buffer;
+    /// large ones go straight to the kernel with one `writev`, uncopied.
+    func write(_ spans: [UnsafeRawBufferPointer]) throws(ArchiveError) {
+        let total = spans.reduce(0) { $0 + $1.count }
+        if total < OutputFile.directThreshold {
+            for span in spans {
+                try write(span)
+            }
+            return
+        }
+        var vectors: [iovec] = []
+        vectors.reserveCapacity(spans.count + 1)
+        if buffered > 0 {
+            vectors.append(iovec(iov_base: UnsafeMutableRawPointer(buffer.baseAddress!), iov_len: buffered))
+        }
+        for span in spans where !span.isEmpty {
+            vectors.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: span.baseAddress!), iov_len: span.count))
+        }
+        try writeAll(&vectors)
+        buffered = 0
+    }
+
+    /// Starts writeback of a range already written; see `WritebackHint`.
+    func startWriteback(from offset: UInt64, count: UInt64) {
+        guard descriptor >= 0 else { return }
+        WritebackHint.start(descriptor, offset: offset, count: count)
+    }
+
     /// Writes out everything buffered, retrying short writes and `EINTR`.
     func flush() throws(ArchiveError) {
         var offset = 0
@@ -57,6 +90,33 @@ final class OutputFile {
             offset += written
         }
         buffered = 0
+    }
+
+    /// Writes every vector, resuming after short writes and `EINTR`.
+    private func writeAll(_ vectors: inout [iovec]) throws(ArchiveError) {
+        var first = 0
+        while first < vectors.count {
+            let batch = min(vectors.count - first, OutputFile.vectorLimit)
+            let written = vectors.withUnsafeBufferPointer { all in
+                posixWritev(descriptor, all.baseAddress! + first, Int32(batch))
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw .writeFailed(path: path, errno: errno)
+            }
+            var remaining = written
+            while remaining > 0 && remaining >= vectors[first].iov_len {
+                remaining -= vectors[first].iov_len
+                first += 1
+            }
+            if remaining > 0 {
+                vectors[first].iov_base += remaining
+                vectors[first].iov_len -= remaining
+            }
+            while first < vectors.count && vectors[first].iov_len == 0 {
+                first += 1
+            }
+        }
     }
 
     /// Writes out the buffer and makes the file and its directory entry
@@ -95,6 +155,10 @@ final class OutputFile {
 // The methods above shadow the C functions' names; these reach the C ones.
 private func posixWrite(_ descriptor: Int32, _ bytes: UnsafeMutablePointer<UInt8>, _ count: Int) -> Int {
     write(descriptor, bytes, count)
+}
+
+private func posixWritev(_ descriptor: Int32, _ vectors: UnsafePointer<iovec>, _ count: Int32) -> Int {
+    writev(descriptor, vectors, count)
 }
 
 private func posixClose(_ descriptor: Int32) {

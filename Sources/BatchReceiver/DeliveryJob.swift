@@ -27,6 +27,9 @@ final class DeliveryJob: @unchecked Sendable {
     private let plans: PlanBox
     /// Sources that failed or served a bad piece for this batch.
     private var badSources = Set<String>()
+    /// Failed attempts per peer; a peer is dropped after `peerAttempts`.
+    private var peerFailures: [String: Int] = [:]
+    static let peerAttempts = 3
     private var receivedFrom: [String: Int64] = [:]
     /// Rounds of fetching missing pieces before giving up.
     static let maxRounds = 8
@@ -97,7 +100,17 @@ final class DeliveryJob: @unchecked Sendable {
             } catch {
                 lastError = "\(source.name): \(error.description)"
                 logger.warning("fetch interrupted; will resume", metadata: ["source": "\(source.name)", "error": "\(error)", "round": "\(round)"])
-                if source.name != "server" { badSources.insert(source.name) }
+                if source.name != "server" {
+                    // A peer may refuse us for a moment: its grant for this
+                    // batch can reach it just after our plan reached us.
+                    peerFailures[source.name, default: 0] += 1
+                    if peerFailures[source.name, default: 0] >= DeliveryJob.peerAttempts {
+                        badSources.insert(source.name)
+                    } else {
+                        Thread.sleep(forTimeInterval: 0.3)
+                        round -= 1
+                    }
+                }
             }
             if !assembler.rejected.isEmpty {
                 lastError = "pieces \(assembler.rejected) from \(source.name) did not match their hashes"

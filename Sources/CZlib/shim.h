@@ -8,6 +8,12 @@ static inline int batchd_deflate_init_gzip(z_streamp strm, int level) {
     return deflateInit2(strm, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
 }
 
+/* Negative windowBits asks for raw deflate: no wrapper, so independently
+   compressed blocks can be joined into one stream framed by the caller. */
+static inline int batchd_deflate_init_raw(z_streamp strm, int level) {
+    return deflateInit2(strm, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
+}
+
 static inline int batchd_inflate_init_gzip(z_streamp strm) {
     return inflateInit2(strm, 15 + 16);
 }
