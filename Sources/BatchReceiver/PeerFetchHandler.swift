@@ -51,6 +51,7 @@ final class PeerFetchHandler: SSHChannelHandler, @unchecked Sendable {
                 channel.writeStderr("batchd-recv: cannot read piece \(next)\n")
                 return finish(1)
             }
+            if PeerFaults.corruptServedPieces { buffer[n / 2] ^= 0xFF }
             buffer.withUnsafeBytes { channel.write(UnsafeRawBufferPointer(rebasing: $0[0 ..< n])) }
             served += Int64(n)
             next += 1

@@ -65,6 +65,29 @@ struct RelayTests {
         #expect(server.logText.contains("relay plan"))
     }
 
+    @Test func peerServingCorruptPiecesIsDroppedAndTheArchiveIsStillRight() throws {
+        let (server, alice, keys) = try makeServer()
+        defer { server.stop() }
+        let liar = try TestReceiver(server: server, user: "bob", key: keys["bob"]!, listen: "127.0.0.1:0",
+                                    environment: ["BATCHD_RECV_TEST_CORRUPT_SERVED": "1"])
+        defer { liar.stop() }
+        _ = try liar.listenPort()
+        usleep(300_000)
+        try drop(server, key: alice, size: 6_000_000, to: "@bob,carol/")
+        _ = try liar.waitForFile("1-from-alice.tar.gz")
+        // carol comes online later: her plan sends her to bob first.
+        let carol = try TestReceiver(server: server, user: "carol", key: keys["carol"]!, once: true)
+        defer { carol.stop() }
+        #expect(try carol.waitForExit(timeout: 60) == 0)
+        #expect(carol.logText.contains("wrong SHA-256"))
+        let landed = carol.inbox.appendingPathComponent("1-from-alice.tar.gz").path
+        let sha = try ProcessRunner.run(["sha256sum", landed]).stdout.split(separator: " ").first.map(String.init)
+        #expect(sha == (try server.batch(1)["sha256"] as? String))
+        let received = try waitForDelivered(server, batch: 1, users: ["bob", "carol"])
+        #expect(received["carol"]?["server"] == (try server.batch(1)["size"] as? Int))
+        #expect(received["carol"]?["bob"] == nil)
+    }
+
     @Test func peerRefusesAKeyTheServerDidNotVouchFor() throws {
         let (server, alice, keys) = try makeServer()
         defer { server.stop() }

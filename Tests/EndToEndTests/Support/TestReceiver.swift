@@ -14,7 +14,7 @@ final class TestReceiver: @unchecked Sendable {
     /// Starts batchd-recv for `user` (whose key is `key`) against `server`.
     init(server: TestServer, user: String, key: String, accept: String = "auto", extract: Bool = false,
          once: Bool = false, knownHosts: String? = nil, acceptNewHostKey: Bool = true, inbox: URL? = nil,
-         listen: String? = nil) throws {
+         listen: String? = nil, environment: [String: String] = [:]) throws {
         self.user = user
         self.inbox = inbox ?? server.directory.appendingPathComponent("inbox-\(user)")
         var arguments = ["--server", "127.0.0.1:\(server.port)", "--user", user, "--identity", key,
@@ -30,6 +30,9 @@ final class TestReceiver: @unchecked Sendable {
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         log = DataCollector(err.fileHandleForReading)
         try process.run()
     }
