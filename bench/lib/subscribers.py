@@ -217,8 +217,12 @@ async def worker_main(args):
 
 
 def reply(line):
-    sys.stdout.write(line.strip() + "\n")
-    sys.stdout.flush()
+    try:
+        sys.stdout.write(line.strip() + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The benchmark script is gone: nobody is left to answer.
+        os._exit(1)
 
 
 def run_workers(args):
