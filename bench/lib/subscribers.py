@@ -96,7 +96,6 @@ class Subscriber:
         self.last_sent = 0.0
         self.closing = False
         self.lost = False
-        self.errors = []
 
     def send(self, message):
         self.channel.write(frame(message))
@@ -116,8 +115,6 @@ class Subscriber:
                 self.hello.set_result(message)
             elif kind == "offer":
                 self.offers.setdefault(message["batch"], now)
-            elif kind == "error":
-                self.errors.append(message.get("message", ""))
 
     def closed(self):
         if not self.closing:
@@ -146,9 +143,10 @@ async def subscribe(subscriber, key, port, limit):
     async with limit:
         subscriber.connection = await asyncssh.connect(
             "127.0.0.1", port, username=subscriber.user, client_keys=[key], known_hosts=None,
-            config=None, agent_path=None, preferred_auth="publickey", passphrase=None)
-        subscriber.channel, _ = await subscriber.connection.create_session(
-            session_factory(subscriber), "subscribe", encoding=None)
+            config=None, agent_path=None, preferred_auth="publickey", passphrase=None,
+            connect_timeout=60)
+        subscriber.channel, _ = await asyncio.wait_for(subscriber.connection.create_session(
+            session_factory(subscriber), "subscribe", encoding=None), 60)
         subscriber.send({"type": "hello", "v": 1, "user": subscriber.user,
                          "software": "bench-subscribers 1"})
         await asyncio.wait_for(subscriber.hello, 60)
