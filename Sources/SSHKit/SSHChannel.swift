@@ -7,7 +7,7 @@ public final class SSHChannel: @unchecked Sendable {
     /// The session this channel belongs to, for logs and policy.
     public var session: SSHSessionInfo? { owner?.info }
     /// Bytes accepted by `write` that the peer's window has not taken yet.
-    public var pendingBytes: Int { pending.count - pendingStart }
+    public var pendingBytes: Int { pending.count - pendingStart + later.count }
     /// True once the channel is closed; writes are then dropped.
     public private(set) var isClosed = false
 
@@ -17,13 +17,14 @@ public final class SSHChannel: @unchecked Sendable {
     private let callbacks: UnsafeMutablePointer<ssh_channel_callbacks_struct>
     private var pending: [UInt8] = []
     private var pendingStart = 0
-    private var closeRequested = false
+    /// Bytes written while libssh was busy sending `pending`; they follow it.
+    private var later: [UInt8] = []
+    private var stderrPending: [UInt8] = []
+    private(set) var closeRequested = false
     private var exitStatus: Int32?
     private var eofSent = false
     private var torndown = false
-    /// True while libssh writes for this channel: ssh_channel_write flushes
-    /// by polling the loop's whole ssh_event, which can run this channel's
-    /// callbacks (and so write/flush) re-entrantly.
+    /// True while libssh sends this channel's queued output.
     private var sending = false
 
     init(raw: ssh_channel, owner: SSHServerSession) {
@@ -56,16 +57,25 @@ public final class SSHChannel: @unchecked Sendable {
     }
 
     /// Queues bytes for the client; they go out as its window allows.
+    ///
+    /// Inside a libssh callback nothing is sent: libssh flushes a write by
+    /// polling the loop's whole event, and a poll nested in the loop's own
+    /// poll corrupts libssh's table of sockets when another connection
+    /// closes meanwhile. The loop sends queued output once its poll returns.
     public func write(_ bytes: UnsafeRawBufferPointer) {
         guard !isClosed, !closeRequested, bytes.count > 0 else { return }
-        if pendingBytes == 0 && !sending {
+        if sending {
+            later.append(contentsOf: bytes)
+            return
+        }
+        if pendingBytes == 0, let loop = idleLoop {
             sending = true
-            let sent = send(bytes)
+            let sent = loop.callingLibSSH { send(bytes) }
             sending = false
             if sent < bytes.count {
-                // Bytes queued by nested writes during `send` must follow these.
-                pending.insert(contentsOf: bytes[sent...], at: pendingStart)
+                pending.append(contentsOf: bytes[sent...])
             }
+            takeLater()
             if pendingBytes == 0 { return }
         } else {
             pending.append(contentsOf: bytes)
@@ -89,8 +99,12 @@ public final class SSHChannel: @unchecked Sendable {
     /// Error messages are short, so they bypass the window bookkeeping.
     public func writeStderr(_ text: String) {
         guard !isClosed, !closeRequested else { return }
-        let bytes = Array(text.utf8)
-        _ = bytes.withUnsafeBytes { ssh_channel_write_stderr(raw, $0.baseAddress, UInt32($0.count)) }
+        stderrPending.append(contentsOf: text.utf8)
+        if idleLoop != nil, !sending {
+            sendStderr()
+        } else {
+            owner?.loop?.flushLater(self)
+        }
     }
 
     /// Sends EOF, the exit status (for exec channels) and closes, once all
@@ -99,10 +113,22 @@ public final class SSHChannel: @unchecked Sendable {
         guard !isClosed, !closeRequested else { return }
         self.exitStatus = exitStatus
         closeRequested = true
-        finishCloseIfDrained()
+        if idleLoop != nil, !sending {
+            finishCloseIfDrained()
+        }
+        if !isClosed {
+            owner?.loop?.flushLater(self)
+        }
     }
 
     // MARK: - Internal
+
+    /// The owning loop when libssh may be called now: on its thread and not
+    /// inside any libssh call, so a nested poll is at most one level deep.
+    private var idleLoop: SSHEventLoop? {
+        guard let loop = owner?.loop, loop.isOutsideLibSSH else { return nil }
+        return loop
+    }
 
     private func send(_ bytes: UnsafeRawBufferPointer) -> Int {
         var offset = 0
@@ -117,15 +143,36 @@ public final class SSHChannel: @unchecked Sendable {
         return offset
     }
 
+    private func sendStderr() {
+        guard !stderrPending.isEmpty, let loop = idleLoop else { return }
+        let bytes = stderrPending
+        stderrPending.removeAll()
+        sending = true
+        _ = loop.callingLibSSH {
+            bytes.withUnsafeBytes { ssh_channel_write_stderr(raw, $0.baseAddress, UInt32($0.count)) }
+        }
+        sending = false
+        takeLater()
+    }
+
+    private func takeLater() {
+        guard !later.isEmpty else { return }
+        pending.append(contentsOf: later)
+        later.removeAll()
+    }
+
     /// Sends what the window allows. Returns true when nothing is left queued.
+    /// Called by the loop outside libssh callbacks.
     @discardableResult
     func flush() -> Bool {
         guard !isClosed else { return true }
-        guard !sending else { return false }
-        if pendingBytes > 0 {
+        guard !sending, let loop = idleLoop else { return false }
+        sendStderr()
+        if pendingBytes > 0, !isClosed {
             sending = true
+            let start = pendingStart
             let sent = pending.withUnsafeBytes { buffer in
-                send(UnsafeRawBufferPointer(rebasing: buffer[pendingStart...]))
+                loop.callingLibSSH { send(UnsafeRawBufferPointer(rebasing: buffer[start...])) }
             }
             sending = false
             pendingStart += sent
@@ -136,25 +183,32 @@ public final class SSHChannel: @unchecked Sendable {
                 pending.removeFirst(pendingStart)
                 pendingStart = 0
             }
+            takeLater()
         }
-        guard pendingBytes == 0 else { return false }
+        guard !isClosed, pendingBytes == 0 else { return isClosed }
         if closeRequested {
             finishCloseIfDrained()
         } else {
             handler?.channelDrained(self)
         }
-        return pendingBytes == 0
+        return isClosed || pendingBytes == 0
     }
 
     private func finishCloseIfDrained() {
-        guard closeRequested, pendingBytes == 0, !isClosed else { return }
-        if let status = exitStatus {
-            ssh_channel_request_send_exit_status(raw, status)
+        guard closeRequested, pendingBytes == 0, stderrPending.isEmpty, !isClosed, let loop = idleLoop else { return }
+        let status = exitStatus
+        let sendEOF = !eofSent
+        eofSent = true
+        sending = true
+        loop.callingLibSSH {
+            if let status {
+                ssh_channel_request_send_exit_status(raw, status)
+            }
+            if sendEOF {
+                ssh_channel_send_eof(raw)
+            }
         }
-        if !eofSent {
-            eofSent = true
-            ssh_channel_send_eof(raw)
-        }
+        sending = false
         markClosed()
     }
 
@@ -169,11 +223,15 @@ public final class SSHChannel: @unchecked Sendable {
         owner?.scheduleTeardown(of: self)
     }
 
-    /// Releases the libssh channel. Called by the session outside any libssh
-    /// callback; after it, libssh never calls into this object again.
+    /// Releases the libssh channel. Called by the loop outside any libssh
+    /// call; after it, libssh never calls into this object again.
     func teardown() {
         guard !torndown else { return }
         torndown = true
+        pending = []
+        later = []
+        stderrPending = []
+        pendingStart = 0
         ssh_remove_channel_callbacks(raw, callbacks)
         ssh_channel_free(raw)
     }
@@ -246,6 +304,8 @@ private let channelEnvTrampoline: ssh_channel_env_request_callback = { _, _, _, 
 }
 
 private let channelWontBlockTrampoline: ssh_channel_write_wontblock_callback = { _, _, _, userdata in
-    _ = channel(userdata)?.flush()
+    if let channel = channel(userdata) {
+        channel.owner?.loop?.flushLater(channel)
+    }
     return 0
 }

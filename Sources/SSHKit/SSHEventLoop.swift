@@ -22,6 +22,10 @@ final class SSHEventLoop: @unchecked Sendable {
     private var sessionChecks: [SSHServerSession] = []
     /// Channels with output queued behind a closed window.
     private var writers: [ObjectIdentifier: SSHChannel] = [:]
+    /// True when a channel queued output since the last flush.
+    private var freshOutput = false
+    /// How many libssh calls that may poll the event are in progress.
+    private var libsshDepth = 0
     private var lastSweep: UInt64 = 0
     /// Number of sessions owned, readable from any thread for balancing.
     let sessionCount = Atomic<Int>(0)
@@ -88,6 +92,22 @@ final class SSHEventLoop: @unchecked Sendable {
 
     func flushLater(_ channel: SSHChannel) {
         writers[ObjectIdentifier(channel)] = channel
+        freshOutput = true
+    }
+
+    /// True on the loop thread outside any libssh call. libssh flushes
+    /// output by polling the whole event, running other connections'
+    /// callbacks; a poll nested inside another poll corrupts libssh's
+    /// socket table when a connection closes meanwhile. So callbacks only
+    /// queue, and libssh is called again only from here.
+    var isOutsideLibSSH: Bool { libsshDepth == 0 }
+
+    /// Runs a libssh call that may poll the event, marking the loop busy so
+    /// callbacks it triggers queue their work instead of calling libssh.
+    func callingLibSSH<T>(_ body: () -> T) -> T {
+        libsshDepth += 1
+        defer { libsshDepth -= 1 }
+        return body()
     }
 
     func deferSessionCheck(_ session: SSHServerSession) {
@@ -108,9 +128,11 @@ final class SSHEventLoop: @unchecked Sendable {
         while !stopFlag.load(ordering: .acquiring) {
             // 200 ms bounds how late a timeout or a silent disconnect is seen.
             // Poll briefly while output waits for a window to reopen.
-            _ = ssh_event_dopoll(event, writers.isEmpty ? 200 : 5)
-            flushWriters()
+            let timeout: Int32 = freshOutput ? 0 : writers.isEmpty ? 200 : 5
+            freshOutput = false
+            _ = callingLibSSH { ssh_event_dopoll(event, timeout) }
             runInbox()
+            flushWriters()
             runDeferred()
             let now = Monotonic.nanoseconds()
             if now - lastSweep > 200_000_000 {
@@ -120,7 +142,7 @@ final class SSHEventLoop: @unchecked Sendable {
         }
         runInbox()
         for session in sessions.values {
-            session.free(event: event)
+            callingLibSSH { session.free(event: event) }
         }
         sessions.removeAll()
         runDeferred()
@@ -133,10 +155,20 @@ final class SSHEventLoop: @unchecked Sendable {
         finished.wait()
     }
 
+    /// Sends queued output. A flush can queue more (a handler refilling a
+    /// drained channel), so this runs a few rounds while there is fresh work.
     private func flushWriters() {
-        guard !writers.isEmpty else { return }
-        for (key, channel) in writers where channel.isClosed || channel.flush() {
-            writers.removeValue(forKey: key)
+        var rounds = 0
+        while !writers.isEmpty, rounds < 4 {
+            rounds += 1
+            freshOutput = false
+            let round = writers
+            for (key, channel) in round where channel.isClosed || channel.flush() {
+                if writers[key] === channel, channel.isClosed || channel.pendingBytes == 0 {
+                    writers.removeValue(forKey: key)
+                }
+            }
+            if !freshOutput { break }
         }
     }
 
@@ -154,7 +186,7 @@ final class SSHEventLoop: @unchecked Sendable {
             let channels = teardowns
             teardowns.removeAll()
             for channel in channels {
-                channel.teardown()
+                callingLibSSH { channel.teardown() }
                 channel.owner?.channelTornDown(channel)
             }
             let checks = sessionChecks
@@ -175,7 +207,7 @@ final class SSHEventLoop: @unchecked Sendable {
 
     private func release(_ session: SSHServerSession) {
         guard sessions.removeValue(forKey: ObjectIdentifier(session)) != nil else { return }
-        session.free(event: event)
+        callingLibSSH { session.free(event: event) }
         sessionCount.subtract(1, ordering: .relaxed)
     }
 }
