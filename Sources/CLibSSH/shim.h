@@ -11,6 +11,12 @@
 #include <libssh/server.h>
 #include <libssh/callbacks.h>
 
+/* The event loops wait on their sessions' sockets with epoll; Swift's Glibc
+ * module does not include it. */
+#ifdef __linux__
+#include <sys/epoll.h>
+#endif
+
 /* ssh_callbacks_init is a macro that stamps the struct's size; Swift cannot
  * call macros, so these wrappers do it once per struct type. */
 static inline void batchd_init_server_callbacks(struct ssh_server_callbacks_struct *cb) {

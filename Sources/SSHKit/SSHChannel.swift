@@ -59,9 +59,8 @@ public final class SSHChannel: @unchecked Sendable {
     /// Queues bytes for the client; they go out as its window allows.
     ///
     /// Inside a libssh callback nothing is sent: libssh flushes a write by
-    /// polling the loop's whole event, and a poll nested in the loop's own
-    /// poll corrupts libssh's table of sockets when another connection
-    /// closes meanwhile. The loop sends queued output once its poll returns.
+    /// polling, which would run callbacks inside the callback that wrote.
+    /// The loop sends queued output once libssh has returned.
     public func write(_ bytes: UnsafeRawBufferPointer) {
         guard !isClosed, !closeRequested, bytes.count > 0 else { return }
         if sending {
@@ -69,9 +68,7 @@ public final class SSHChannel: @unchecked Sendable {
             return
         }
         if pendingBytes == 0, let loop = idleLoop {
-            sending = true
-            let sent = loop.callingLibSSH { send(bytes) }
-            sending = false
+            let sent = handToLibSSH(loop) { send(bytes) }
             if sent < bytes.count {
                 pending.append(contentsOf: bytes[sent...])
             }
@@ -97,6 +94,10 @@ public final class SSHChannel: @unchecked Sendable {
 
     /// Writes text on the extended (stderr) stream, as `ssh` shows to users.
     /// Error messages are short, so they bypass the window bookkeeping.
+    /// Like all output it leaves after the current callback returns, so a
+    /// request refused outright (handler `nil`) gets its failure reply
+    /// first: to refuse with a message, accept, write it and close with a
+    /// non-zero exit status.
     public func writeStderr(_ text: String) {
         guard !isClosed, !closeRequested else { return }
         stderrPending.append(contentsOf: text.utf8)
@@ -147,12 +148,22 @@ public final class SSHChannel: @unchecked Sendable {
         guard !stderrPending.isEmpty, let loop = idleLoop else { return }
         let bytes = stderrPending
         stderrPending.removeAll()
-        sending = true
-        _ = loop.callingLibSSH {
+        _ = handToLibSSH(loop) {
             bytes.withUnsafeBytes { ssh_channel_write_stderr(raw, $0.baseAddress, UInt32($0.count)) }
         }
-        sending = false
         takeLater()
+    }
+
+    /// Runs a libssh call that sends for this channel. Writes made by
+    /// callbacks it triggers wait in `later`; the loop then checks whether
+    /// the socket took everything.
+    private func handToLibSSH<T>(_ loop: SSHEventLoop, _ body: () -> T) -> T {
+        sending = true
+        defer {
+            sending = false
+            owner?.wroteOutput()
+        }
+        return loop.callingLibSSH(body)
     }
 
     private func takeLater() {
@@ -169,12 +180,10 @@ public final class SSHChannel: @unchecked Sendable {
         guard !sending, let loop = idleLoop else { return false }
         sendStderr()
         if pendingBytes > 0, !isClosed {
-            sending = true
             let start = pendingStart
-            let sent = pending.withUnsafeBytes { buffer in
-                loop.callingLibSSH { send(UnsafeRawBufferPointer(rebasing: buffer[start...])) }
+            let sent = handToLibSSH(loop) {
+                pending.withUnsafeBytes { send(UnsafeRawBufferPointer(rebasing: $0[start...])) }
             }
-            sending = false
             pendingStart += sent
             if pendingStart == pending.count {
                 pending.removeAll(keepingCapacity: false)
@@ -199,8 +208,7 @@ public final class SSHChannel: @unchecked Sendable {
         let status = exitStatus
         let sendEOF = !eofSent
         eofSent = true
-        sending = true
-        loop.callingLibSSH {
+        handToLibSSH(loop) {
             if let status {
                 ssh_channel_request_send_exit_status(raw, status)
             }
@@ -208,7 +216,6 @@ public final class SSHChannel: @unchecked Sendable {
                 ssh_channel_send_eof(raw)
             }
         }
-        sending = false
         markClosed()
     }
 

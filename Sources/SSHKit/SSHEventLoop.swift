@@ -2,12 +2,14 @@ import CLibSSH
 import Foundation
 import Synchronization
 
-/// One thread running one libssh `ssh_event`: it owns every session added
-/// to it and runs all their channel I/O by callbacks. Idle connections cost
-/// a poll entry and their buffers, never a thread.
+/// One thread serving many SSH sessions by callbacks: it waits on all
+/// their sockets at once (epoll) and, for each ready one, polls that
+/// session's own libssh event. Idle connections cost a registration and
+/// their buffers, never a thread, and a wake-up costs only the sockets that
+/// are ready.
 final class SSHEventLoop: @unchecked Sendable {
     let index: Int
-    private let event: ssh_event
+    private let readiness: ReadinessSet
     /// Work handed in from other threads, run on this loop's thread.
     /// The mutex guards only this array.
     private let inbox = Mutex<[@Sendable () -> Void]>([])
@@ -17,38 +19,43 @@ final class SSHEventLoop: @unchecked Sendable {
     private var thread: Thread?
     private let finished = DispatchSemaphore(value: 0)
     // Owned by the loop thread only:
-    private var sessions: [ObjectIdentifier: SSHServerSession] = [:]
+    private var sessions: [UInt64: SSHServerSession] = [:]
+    /// Sessions polled or written since their socket interest was checked.
+    private var active: [UInt64: SSHServerSession] = [:]
     private var teardowns: [SSHChannel] = []
     private var sessionChecks: [SSHServerSession] = []
     /// Channels with output queued behind a closed window.
     private var writers: [ObjectIdentifier: SSHChannel] = [:]
     /// True when a channel queued output since the last flush.
     private var freshOutput = false
-    /// How many libssh calls that may poll the event are in progress.
+    /// How many libssh calls that may poll are in progress.
     private var libsshDepth = 0
     private var lastSweep: UInt64 = 0
     /// Number of sessions owned, readable from any thread for balancing.
     let sessionCount = Atomic<Int>(0)
+    private static let wakeKey = UInt64.max
 
     init(index: Int) throws(SSHKitError) {
         self.index = index
-        guard let event = ssh_event_new() else { throw .eventLoop("ssh_event_new failed") }
-        self.event = event
+        readiness = try ReadinessSet()
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else {
-            ssh_event_free(event)
             throw .eventLoop("cannot create wake pipe: \(String(cString: strerror(errno)))")
         }
         wakeRead = fds[0]
         wakeWrite = fds[1]
-        _ = fcntl(wakeRead, F_SETFL, fcntl(wakeRead, F_GETFL) | O_NONBLOCK)
-        _ = fcntl(wakeWrite, F_SETFL, fcntl(wakeWrite, F_GETFL) | O_NONBLOCK)
-        ssh_event_add_fd(event, wakeRead, Int16(POLLIN), wakeTrampoline, Unmanaged.passUnretained(self).toOpaque())
+        for fd in fds {
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        }
+        guard readiness.add(wakeRead, key: SSHEventLoop.wakeKey) else {
+            close(wakeRead)
+            close(wakeWrite)
+            throw .eventLoop("cannot watch the wake pipe: \(String(cString: strerror(errno)))")
+        }
     }
 
     deinit {
-        ssh_event_remove_fd(event, wakeRead)
-        ssh_event_free(event)
         close(wakeRead)
         close(wakeWrite)
     }
@@ -78,11 +85,19 @@ final class SSHEventLoop: @unchecked Sendable {
         sessionCount.add(1, ordering: .relaxed)
         execute { [self] in
             session.loop = self
-            ssh_set_blocking(session.raw, 0)
-            if ssh_event_add_session(event, session.raw) != SSH_OK {
-                session.requestDisconnect()
+            let descriptor = ssh_get_fd(session.raw)
+            guard session.attachEvent(), descriptor >= 0,
+                  readiness.add(descriptor, key: session.id, writing: session.hasOutputPending) else {
+                callingLibSSH { session.free() }
+                sessionCount.subtract(1, ordering: .relaxed)
+                return
             }
-            sessions[ObjectIdentifier(session)] = session
+            session.registeredDescriptor = descriptor
+            session.watchingWrites = session.hasOutputPending
+            sessions[session.id] = session
+            // Input read along with the key exchange may be waiting already.
+            callingLibSSH { session.poll() }
+            active[session.id] = session
         }
     }
 
@@ -96,13 +111,12 @@ final class SSHEventLoop: @unchecked Sendable {
     }
 
     /// True on the loop thread outside any libssh call. libssh flushes
-    /// output by polling the whole event, running other connections'
-    /// callbacks; a poll nested inside another poll corrupts libssh's
-    /// socket table when a connection closes meanwhile. So callbacks only
-    /// queue, and libssh is called again only from here.
+    /// output by polling, which runs callbacks; a callback that wrote again
+    /// would poll inside the poll that called it. So callbacks only queue,
+    /// and the loop sends once libssh has returned.
     var isOutsideLibSSH: Bool { libsshDepth == 0 }
 
-    /// Runs a libssh call that may poll the event, marking the loop busy so
+    /// Runs a libssh call that may poll, marking the loop busy so
     /// callbacks it triggers queue their work instead of calling libssh.
     func callingLibSSH<T>(_ body: () -> T) -> T {
         libsshDepth += 1
@@ -119,7 +133,12 @@ final class SSHEventLoop: @unchecked Sendable {
         _ = write(wakeWrite, &byte, 1)
     }
 
-    fileprivate func drainWakePipe() {
+    /// Called when libssh was given output for `session`.
+    func noteActivity(_ session: SSHServerSession) {
+        active[session.id] = session
+    }
+
+    private func drainWakePipe() {
         var buffer = [UInt8](repeating: 0, count: 256)
         while read(wakeRead, &buffer, buffer.count) > 0 {}
     }
@@ -127,12 +146,20 @@ final class SSHEventLoop: @unchecked Sendable {
     private func run() {
         while !stopFlag.load(ordering: .acquiring) {
             // 200 ms bounds how late a timeout or a silent disconnect is seen.
-            // Poll briefly while output waits for a window to reopen.
+            // Wake soon while output waits for a window to reopen.
             let timeout: Int32 = freshOutput ? 0 : writers.isEmpty ? 200 : 5
             freshOutput = false
-            _ = callingLibSSH { ssh_event_dopoll(event, timeout) }
+            for event in readiness.wait(timeout: timeout) {
+                if event.key == SSHEventLoop.wakeKey {
+                    drainWakePipe()
+                } else if let session = sessions[event.key] {
+                    callingLibSSH { session.poll() }
+                    active[session.id] = session
+                }
+            }
             runInbox()
             flushWriters()
+            watchActiveSockets()
             runDeferred()
             let now = Monotonic.nanoseconds()
             if now - lastSweep > 200_000_000 {
@@ -142,7 +169,8 @@ final class SSHEventLoop: @unchecked Sendable {
         }
         runInbox()
         for session in sessions.values {
-            callingLibSSH { session.free(event: event) }
+            unwatch(session)
+            callingLibSSH { session.free() }
         }
         sessions.removeAll()
         runDeferred()
@@ -170,6 +198,40 @@ final class SSHEventLoop: @unchecked Sendable {
             }
             if !freshOutput { break }
         }
+    }
+
+    /// Waits for a socket to take output only while libssh holds some for
+    /// it, and hands sessions whose socket libssh closed to the check.
+    private func watchActiveSockets() {
+        guard !active.isEmpty else { return }
+        let touched = active
+        active.removeAll()
+        for session in touched.values where !session.freed {
+            guard session.descriptorIsOpen else {
+                readiness.forgetClosed(session.registeredDescriptor, key: session.id)
+                session.registeredDescriptor = -1
+                deferSessionCheck(session)
+                continue
+            }
+            if ssh_is_connected(session.raw) == 0 {
+                deferSessionCheck(session)
+            }
+            let writing = session.hasOutputPending
+            if writing != session.watchingWrites {
+                readiness.modify(session.registeredDescriptor, key: session.id, writing: writing)
+                session.watchingWrites = writing
+            }
+        }
+    }
+
+    private func unwatch(_ session: SSHServerSession) {
+        guard session.registeredDescriptor >= 0 else { return }
+        if session.descriptorIsOpen {
+            readiness.remove(session.registeredDescriptor, key: session.id)
+        } else {
+            readiness.forgetClosed(session.registeredDescriptor, key: session.id)
+        }
+        session.registeredDescriptor = -1
     }
 
     private func runInbox() {
@@ -206,14 +268,9 @@ final class SSHEventLoop: @unchecked Sendable {
     }
 
     private func release(_ session: SSHServerSession) {
-        guard sessions.removeValue(forKey: ObjectIdentifier(session)) != nil else { return }
-        callingLibSSH { session.free(event: event) }
+        guard sessions.removeValue(forKey: session.id) != nil else { return }
+        unwatch(session)
+        callingLibSSH { session.free() }
         sessionCount.subtract(1, ordering: .relaxed)
     }
-}
-
-private let wakeTrampoline: ssh_event_callback = { _, _, userdata in
-    guard let userdata else { return 0 }
-    Unmanaged<SSHEventLoop>.fromOpaque(userdata).takeUnretainedValue().drainWakePipe()
-    return 0
 }

@@ -149,7 +149,7 @@ public final class SSHServer: @unchecked Sendable {
         guard ssh_handle_key_exchange(session.raw) == SSH_OK else {
             let reason = String(cString: ssh_get_error(UnsafeMutableRawPointer(session.raw)))
             delegate.sessionEvent(.keyExchangeFailed(peer: session.peer, reason: reason))
-            session.free(event: nil)
+            session.free()
             return
         }
         let loop = loops.min { $0.sessionCount.load(ordering: .relaxed) < $1.sessionCount.load(ordering: .relaxed) }!

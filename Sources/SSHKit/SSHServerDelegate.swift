@@ -46,7 +46,8 @@ public enum SSHSessionEvent: Sendable {
     case refused(peer: String, reason: String)
     case keyExchangeFailed(peer: String, reason: String)
     case requestRefused(SSHSessionInfo?, request: String)
-    case disconnected(id: UInt64, peer: String, user: String?)
+    /// `reason` says who ended it: the peer, an error, or the server.
+    case disconnected(id: UInt64, peer: String, user: String?, reason: String)
 }
 
 /// Receives one channel's traffic. Called on the loop thread that owns it.

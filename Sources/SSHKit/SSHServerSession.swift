@@ -17,7 +17,17 @@ final class SSHServerSession: @unchecked Sendable {
     private var authFailures = 0
     private let loginDeadline: UInt64
     private var lastActivity: UInt64
+    /// This session's own libssh event. Polling it runs only this
+    /// connection's callbacks, so a flush that polls (libssh does, when the
+    /// socket is full) never runs or fails another connection.
+    private var event: ssh_event?
+    /// The socket as registered with the loop's readiness set; -1 if none.
+    var registeredDescriptor: Int32 = -1
+    /// Whether the loop also waits for the socket to take output.
+    var watchingWrites = false
     private(set) var shouldDisconnect = false
+    /// Why the session ended, for the log.
+    private var endReason = "closed by the server"
     private(set) var freed = false
 
     init(id: UInt64, raw: ssh_session, peer: String, server: SSHServer) {
@@ -45,6 +55,41 @@ final class SSHServerSession: @unchecked Sendable {
     }
 
     var isAuthenticated: Bool { info != nil }
+
+    /// Puts the session on an event of its own, in non-blocking mode.
+    func attachEvent() -> Bool {
+        ssh_set_blocking(raw, 0)
+        guard let event = ssh_event_new() else { return false }
+        guard ssh_event_add_session(event, raw) == SSH_OK else {
+            ssh_event_free(event)
+            return false
+        }
+        self.event = event
+        return true
+    }
+
+    /// Reads and handles what the socket has, and writes what it can take.
+    /// libssh reads at most 4 KiB per poll, so this polls again while the
+    /// kernel holds more, up to a fair share.
+    func poll() {
+        guard let event else { return }
+        for _ in 0..<32 {
+            _ = ssh_event_dopoll(event, 0)
+            guard descriptorIsOpen else { return }
+            var available: Int32 = 0
+            guard ioctl(registeredDescriptor, UInt(FIONREAD), &available) == 0, available > 0 else { return }
+        }
+    }
+
+    /// True while libssh still holds the registered socket open.
+    var descriptorIsOpen: Bool {
+        registeredDescriptor >= 0 && ssh_get_fd(raw) == registeredDescriptor
+    }
+
+    /// True when libssh has output the socket did not take yet.
+    var hasOutputPending: Bool {
+        ssh_get_status(raw) & Int32(SSH_WRITE_PENDING) != 0
+    }
 
     func touch() {
         lastActivity = Monotonic.nanoseconds()
@@ -78,7 +123,7 @@ final class SSHServerSession: @unchecked Sendable {
         server.delegate.sessionEvent(.authenticationFailed(id: id, peer: peer, user: user, keyType: keyType))
         if authFailures >= server.configuration.maxAuthTries {
             server.delegate.sessionEvent(.tooManyAuthFailures(id: id, peer: peer))
-            requestDisconnect()
+            requestDisconnect("too many authentication failures")
         }
     }
 
@@ -121,13 +166,20 @@ final class SSHServerSession: @unchecked Sendable {
         loop.deferTeardown(channel)
     }
 
+    /// Notes that libssh was given output for this session, so the loop
+    /// checks whether it must wait for the socket to take it.
+    func wroteOutput() {
+        loop?.noteActivity(self)
+    }
+
     func channelTornDown(_ channel: SSHChannel) {
         channels.removeValue(forKey: ObjectIdentifier(channel))
     }
 
     // MARK: - Lifetime
 
-    func requestDisconnect() {
+    func requestDisconnect(_ reason: String = "closed by the server") {
+        if !shouldDisconnect { endReason = reason }
         shouldDisconnect = true
         loop?.deferSessionCheck(self)
     }
@@ -138,14 +190,18 @@ final class SSHServerSession: @unchecked Sendable {
         if shouldDisconnect { return true }
         let status = ssh_get_status(raw)
         if status & Int32(SSH_CLOSED | SSH_CLOSED_ERROR) != 0 || ssh_is_connected(raw) == 0 {
+            let error = String(cString: ssh_get_error(UnsafeMutableRawPointer(raw)))
+            endReason = error.isEmpty ? "closed by the peer (status \(status), connected \(ssh_is_connected(raw)))" : error
             return true
         }
         if !isAuthenticated && now > loginDeadline {
+            endReason = "login grace time over"
             server.delegate.sessionEvent(.loginGraceExpired(id: id, peer: peer))
             return true
         }
         let idle = server.configuration.idleTimeout
         if isAuthenticated && idle > 0 && now > lastActivity + UInt64(idle * 1e9) {
+            endReason = "idle timeout"
             server.delegate.sessionEvent(.idleTimeout(id: id, peer: peer))
             return true
         }
@@ -154,7 +210,7 @@ final class SSHServerSession: @unchecked Sendable {
 
     /// Closes every channel (telling its handler), then frees the session.
     /// Called by the owning loop outside libssh callbacks.
-    func free(event: ssh_event?) {
+    func free() {
         guard !freed else { return }
         freed = true
         for channel in channels.values {
@@ -166,6 +222,8 @@ final class SSHServerSession: @unchecked Sendable {
         channels.removeAll()
         if let event {
             ssh_event_remove_session(event, raw)
+            ssh_event_free(event)
+            self.event = nil
         }
         if ssh_is_connected(raw) != 0 {
             ssh_disconnect(raw)
@@ -174,7 +232,7 @@ final class SSHServerSession: @unchecked Sendable {
         if !isAuthenticated {
             server.sessionEndedUnauthenticated()
         }
-        server.delegate.sessionEvent(.disconnected(id: id, peer: peer, user: info?.user))
+        server.delegate.sessionEvent(.disconnected(id: id, peer: peer, user: info?.user, reason: endReason))
     }
 }
 

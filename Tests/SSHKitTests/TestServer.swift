@@ -6,7 +6,7 @@ import SSHKit
 /// - `echo`: sends back what it receives; exits 5 after the client's EOF.
 /// - `payload N`: writes N bytes of `Pattern`, then exits 3.
 /// - `fail`: writes a line on standard error, then exits 7.
-/// - `refuse`: writes a line on standard error and refuses the request.
+/// - `refuse`: refuses the request.
 final class TestServer {
     static let user = "alice"
     let server: SSHServer
@@ -57,7 +57,6 @@ final class TestDelegate: SSHServerDelegate {
             }
             return handler
         case "refuse":
-            channel.writeStderr("refused: not allowed for alice\n")
             return nil
         default:
             return nil

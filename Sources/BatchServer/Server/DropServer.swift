@@ -147,8 +147,9 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
             logger.notice("key exchange failed", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
         case .requestRefused(let info, let request):
             logger.notice("request refused", metadata: ["user": "\(info?.user ?? "-")", "peer": "\(info?.peer ?? "-")", "request": "\(request)"])
-        case .disconnected(let id, let peer, let user):
-            logger.debug("disconnected", metadata: ["session": "\(id)", "user": "\(user ?? "-")", "peer": "\(peer)"])
+        case .disconnected(let id, let peer, let user, let reason):
+            logger.debug("disconnected", metadata: ["session": "\(id)", "user": "\(user ?? "-")", "peer": "\(peer)",
+                                                    "reason": "\(reason)"])
         }
     }
 

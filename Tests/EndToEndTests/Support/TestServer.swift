@@ -12,6 +12,7 @@ final class TestServer: @unchecked Sendable {
     private var log: DataCollector?
 
     var stateDirectory: String { directory.appendingPathComponent("state").path }
+    var isRunning: Bool { process?.isRunning ?? false }
     var logText: String { String(decoding: log?.snapshot() ?? Data(), as: UTF8.self) }
 
     /// Extra environment for batchd (test fault injection).
