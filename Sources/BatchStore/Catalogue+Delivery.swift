@@ -14,14 +14,23 @@ extension Catalogue {
     /// becomes `offered`, with its history event. Any other state stays as
     /// it is (a resent offer after a reconnect is not a new event).
     public func markOffered(batch id: Int64, target: String) throws(StoreError) {
+        try markOffered([OfferKey(batch: id, target: target)])
+    }
+
+    /// Records many offers as sent in one transaction: one commit for a
+    /// batch offered to thousands of subscribers, not one each.
+    public func markOffered(_ offers: [OfferKey]) throws(StoreError) {
+        guard !offers.isEmpty else { return }
         try write { db in
-            guard try String.fetchOne(db, sql: "SELECT state FROM offers WHERE batch_id = ? AND target = ?",
-                                      arguments: [id, target]) == OfferState.pending.rawValue else { return }
             let now = Catalogue.now()
-            try db.execute(sql: "UPDATE offers SET state = ?, updated_at = ? WHERE batch_id = ? AND target = ?",
-                           arguments: [OfferState.offered.rawValue, now, id, target])
-            var event = OfferEventRecord(id: nil, batchId: id, target: target, event: OfferState.offered.rawValue, detail: nil, at: now)
-            try event.insert(db)
+            for offer in offers {
+                try db.execute(sql: "UPDATE offers SET state = ?, updated_at = ? WHERE batch_id = ? AND target = ? AND state = ?",
+                               arguments: [OfferState.offered.rawValue, now, offer.batch, offer.target, OfferState.pending.rawValue])
+                guard db.changesCount > 0 else { continue }
+                var event = OfferEventRecord(id: nil, batchId: offer.batch, target: offer.target,
+                                             event: OfferState.offered.rawValue, detail: nil, at: now)
+                try event.insert(db)
+            }
         }
     }
 }

@@ -14,11 +14,14 @@ final class Notifier: Sendable {
 
     /// Plans relays among the accepted targets of each batch.
     let relays: RelayCoordinator
+    /// Records offers as sent, in batches, off the loops.
+    let recorder: OfferRecorder
 
     init(catalogue: Catalogue, strategy: RelayStrategy, logger: Logger) {
         self.catalogue = catalogue
         self.logger = logger
         relays = RelayCoordinator(catalogue: catalogue, strategy: strategy, logger: logger)
+        recorder = OfferRecorder(catalogue: catalogue, logger: logger)
     }
 
     func register(_ handler: SubscribeChannelHandler) {
@@ -73,9 +76,11 @@ final class Notifier: Sendable {
             return
         }
         guard let offer else { return }
+        // One encoding for every subscriber: an offer carries every piece hash.
+        let frame = SubscriptionMessage.offer(offer).encodeFrame()
         let online = subscribers.withLock { map in recipients.flatMap { map[$0].map { Array($0.values) } ?? [] } }
         for handler in online {
-            handler.send(offer)
+            handler.send(batch: id, frame: frame)
         }
         logger.info("offer sent", metadata: ["batch": "\(id)", "online": "\(online.count)", "recipients": "\(recipients.count)"])
     }

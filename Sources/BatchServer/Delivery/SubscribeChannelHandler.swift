@@ -63,9 +63,10 @@ final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
         }
     }
 
-    /// Queues `offer` for this subscriber; safe from any thread.
-    func send(_ offer: Offer) {
-        channel.execute { [self] in deliver(offer) }
+    /// Queues the offer of `batch`, already encoded as `frame`, for this
+    /// subscriber; safe from any thread.
+    func send(batch: Int64, frame: [UInt8]) {
+        channel.execute { [self] in deliver(batch: batch, frame: frame) }
     }
 
     /// Queues a relay plan for this subscriber; safe from any thread.
@@ -113,7 +114,7 @@ final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
         do {
             for id in try catalogue.waitingOffers(target: user) where !sent.contains(id) {
                 guard let offer = try OfferBuilder.offer(for: id, catalogue: catalogue) else { continue }
-                deliver(offer)
+                deliver(batch: id, frame: SubscriptionMessage.offer(offer).encodeFrame())
                 if backlogged { return }
             }
         } catch {
@@ -121,20 +122,16 @@ final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
         }
     }
 
-    private func deliver(_ offer: Offer) {
-        guard !channel.isClosed, !sent.contains(offer.batch) else { return }
+    private func deliver(batch: Int64, frame: [UInt8]) {
+        guard !channel.isClosed, !sent.contains(batch) else { return }
         guard channel.pendingBytes < SubscribeChannelHandler.maxBuffered else {
             backlogged = true
-            logger.notice("subscriber is not reading; offer held back", metadata: ["batch": "\(offer.batch)"])
+            logger.notice("subscriber is not reading; offer held back", metadata: ["batch": "\(batch)"])
             return
         }
-        sent.insert(offer.batch)
-        write(.offer(offer))
-        do {
-            try catalogue.markOffered(batch: offer.batch, target: user)
-        } catch {
-            logger.error("cannot record offer", metadata: ["batch": "\(offer.batch)", "error": "\(error)"])
-        }
+        sent.insert(batch)
+        channel.write(frame)
+        notifier.recorder.offered(OfferKey(batch: batch, target: user))
     }
 
     // MARK: - Answers
@@ -190,6 +187,7 @@ final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
     }
 
     private func transition(_ batch: Int64, to state: OfferState, detail: String?, allowedFrom: Set<OfferState>) {
+        notifier.recorder.flush()
         do {
             guard let current = try catalogue.offerState(batch: batch, target: user) else {
                 write(.error(message: "batch \(batch) was not offered to \(user)"))

@@ -1,0 +1,46 @@
+import BatchStore
+import Dispatch
+import Logging
+import Synchronization
+
+/// Records offers as sent off the event loops, many per transaction: the
+/// loops only queue, and a batch offered to thousands of subscribers costs
+/// one commit instead of one each on the loop threads.
+final class OfferRecorder: Sendable {
+    private let catalogue: Catalogue
+    private let logger: Logger
+    private let queued = Mutex<[OfferKey]>([])
+    private let worker = DispatchQueue(label: "batchd.offer-recorder")
+
+    init(catalogue: Catalogue, logger: Logger) {
+        self.catalogue = catalogue
+        self.logger = logger
+    }
+
+    /// Queues `offer` to be recorded as sent; safe from any thread.
+    func offered(_ offer: OfferKey) {
+        let first = queued.withLock { queue in
+            queue.append(offer)
+            return queue.count == 1
+        }
+        if first {
+            worker.async { [self] in flush() }
+        }
+    }
+
+    /// Records everything queued now. Called before an answer is recorded,
+    /// so a target's history keeps `offered` before its answer.
+    func flush() {
+        let offers = queued.withLock { queue -> [OfferKey] in
+            let taken = queue
+            queue.removeAll()
+            return taken
+        }
+        guard !offers.isEmpty else { return }
+        do {
+            try catalogue.markOffered(offers)
+        } catch {
+            logger.error("cannot record offers as sent", metadata: ["offers": "\(offers.count)", "error": "\(error)"])
+        }
+    }
+}
