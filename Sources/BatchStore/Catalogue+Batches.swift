@@ -47,10 +47,13 @@ extension Catalogue {
             for (index, file) in files.enumerated() {
                 try BatchFileRecord(batchId: id, seq: index, path: file.path, size: file.size, mode: file.mode, mtime: file.mtime).insert(db)
             }
+            // Prepared once: a topic may have thousands of subscribers.
+            let offer = try db.cachedStatement(sql: "INSERT INTO offers (batch_id, target, state, updated_at) VALUES (?, ?, ?, ?)")
+            let event = try db.cachedStatement(sql: "INSERT INTO offer_events (batch_id, target, event, at) VALUES (?, ?, ?, ?)")
+            let pending = OfferState.pending.rawValue
             for target in recipients {
-                try OfferRecord(batchId: id, target: target, state: OfferState.pending.rawValue, reason: nil, updatedAt: now).insert(db)
-                var event = OfferEventRecord(id: nil, batchId: id, target: target, event: OfferState.pending.rawValue, detail: nil, at: now)
-                try event.insert(db)
+                try offer.execute(arguments: [id, target, pending, now])
+                try event.execute(arguments: [id, target, pending, now])
             }
             return recipients
         }

@@ -23,13 +23,14 @@ extension Catalogue {
         guard !offers.isEmpty else { return }
         try write { db in
             let now = Catalogue.now()
+            let update = try db.cachedStatement(sql: """
+                UPDATE offers SET state = 'offered', updated_at = ? WHERE batch_id = ? AND target = ? AND state = 'pending'
+                """)
+            let event = try db.cachedStatement(sql: "INSERT INTO offer_events (batch_id, target, event, at) VALUES (?, ?, 'offered', ?)")
             for offer in offers {
-                try db.execute(sql: "UPDATE offers SET state = ?, updated_at = ? WHERE batch_id = ? AND target = ? AND state = ?",
-                               arguments: [OfferState.offered.rawValue, now, offer.batch, offer.target, OfferState.pending.rawValue])
+                try update.execute(arguments: [now, offer.batch, offer.target])
                 guard db.changesCount > 0 else { continue }
-                var event = OfferEventRecord(id: nil, batchId: offer.batch, target: offer.target,
-                                             event: OfferState.offered.rawValue, detail: nil, at: now)
-                try event.insert(db)
+                try event.execute(arguments: [offer.batch, offer.target, now])
             }
         }
     }
