@@ -17,6 +17,8 @@ public final class SSHServer: @unchecked Sendable {
     private let nextSessionID = Atomic<UInt64>(1)
     /// Connections accepted that have not authenticated yet.
     private let unauthenticated = Atomic<Int>(0)
+    /// The same per source address, and each address's penalty.
+    private let sourceTracker: SourceTracker
     private var acceptThread: Thread?
     private let acceptDone = DispatchSemaphore(value: 0)
     /// The port actually bound (useful when configured as 0).
@@ -26,6 +28,8 @@ public final class SSHServer: @unchecked Sendable {
     public init(configuration: SSHServerConfiguration, delegate: SSHServerDelegate) throws(SSHKitError) {
         self.configuration = configuration
         self.delegate = delegate
+        sourceTracker = SourceTracker(perSourceLimit: configuration.perSourceMaxStartups,
+                                      policy: configuration.perSourcePenalties)
         ssh_init()
         hostKey = try HostKey.loadOrCreate(path: configuration.hostKeyPath)
         guard let bind = ssh_bind_new() else { throw .eventLoop("ssh_bind_new failed") }
@@ -130,6 +134,11 @@ public final class SSHServer: @unchecked Sendable {
                 ssh_free(raw)
                 continue
             }
+            if let reason = sourceTracker.admit(SourceTracker.host(ofPeer: peer)) {
+                delegate.sessionEvent(.refused(peer: peer, reason: reason))
+                ssh_free(raw)
+                continue
+            }
             unauthenticated.add(1, ordering: .relaxed)
             SSHServer.setNoDelay(socket)
             var timeout = Int(configuration.loginGraceTime.rounded(.up))
@@ -156,12 +165,14 @@ public final class SSHServer: @unchecked Sendable {
         loop.adopt(session)
     }
 
-    func sessionAuthenticated() {
+    func sessionAuthenticated(peer: String) {
         unauthenticated.subtract(1, ordering: .relaxed)
+        sourceTracker.authenticated(SourceTracker.host(ofPeer: peer))
     }
 
-    func sessionEndedUnauthenticated() {
+    func sessionEndedUnauthenticated(peer: String, offence: SourceOffence) {
         unauthenticated.subtract(1, ordering: .relaxed)
+        sourceTracker.ended(SourceTracker.host(ofPeer: peer), offence: offence)
     }
 
     // MARK: - Sockets

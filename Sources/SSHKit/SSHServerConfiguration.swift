@@ -10,6 +10,12 @@ public struct SSHServerConfiguration: Sendable {
     public var maxAuthTries: Int = 6
     /// Connections that have not yet authenticated, across all sources.
     public var maxStartups: Int = 100
+    /// Connections that have not yet authenticated, per source address;
+    /// nil for no limit beyond `maxStartups`.
+    public var perSourceMaxStartups: Int?
+    /// Penalties for addresses whose connections fail to authenticate;
+    /// nil turns them off.
+    public var perSourcePenalties: PenaltyPolicy? = .standard
     /// Seconds without any traffic before an authenticated connection is
     /// closed; 0 keeps idle connections forever (subscribers idle by design).
     public var idleTimeout: Double = 0

@@ -28,6 +28,7 @@ final class SSHServerSession: @unchecked Sendable {
     private(set) var shouldDisconnect = false
     /// Why the session ended, for the log.
     private var endReason = "closed by the server"
+    private var graceExpired = false
     private(set) var freed = false
 
     init(id: UInt64, raw: ssh_session, peer: String, server: SSHServer) {
@@ -105,7 +106,7 @@ final class SSHServerSession: @unchecked Sendable {
         if authorized, let offered, signatureState == Int8(SSH_PUBLICKEY_STATE_VALID.rawValue) {
             let info = SSHSessionInfo(id: id, peer: peer, user: user, key: offered)
             self.info = info
-            server.sessionAuthenticated()
+            server.sessionAuthenticated(peer: peer)
             server.delegate.sessionEvent(.authenticated(info, keyType: keyType))
             return SSH_AUTH_SUCCESS.rawValue
         }
@@ -196,6 +197,7 @@ final class SSHServerSession: @unchecked Sendable {
         }
         if !isAuthenticated && now > loginDeadline {
             endReason = "login grace time over"
+            graceExpired = true
             server.delegate.sessionEvent(.loginGraceExpired(id: id, peer: peer))
             return true
         }
@@ -230,7 +232,8 @@ final class SSHServerSession: @unchecked Sendable {
         }
         ssh_free(raw)
         if !isAuthenticated {
-            server.sessionEndedUnauthenticated()
+            let offence: SourceOffence = graceExpired ? .graceExceeded : authFailures > 0 ? .authFailure : .noAuth
+            server.sessionEndedUnauthenticated(peer: peer, offence: offence)
         }
         server.delegate.sessionEvent(.disconnected(id: id, peer: peer, user: info?.user, reason: endReason))
     }

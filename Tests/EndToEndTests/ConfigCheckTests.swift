@@ -36,5 +36,30 @@ import Testing
         #expect(effective.stdout.contains("strategy latency\n"))
         #expect(effective.stdout.contains("piecesize 1048576\n"))
         #expect(effective.stdout.contains("maxauthtries 6\n"))
+        #expect(effective.stdout.contains("persourcemaxstartups none\n"))
+        #expect(effective.stdout.contains("persourcepenalties authfail:5 noauth:1 grace-exceeded:20 min:15 max:600\n"))
+    }
+
+    @Test func perSourceLimitsParseAndBadOnesAreNamed() throws {
+        let good = try write("PerSourceMaxStartups 4\nPerSourcePenalties authfail:2 min:3\n")
+        defer { try? FileManager.default.removeItem(atPath: good) }
+        let effective = try ProcessRunner.run([batchd, "-T", "--config", good])
+        #expect(effective.status == 0)
+        #expect(effective.stdout.contains("persourcemaxstartups 4\n"))
+        #expect(effective.stdout.contains("persourcepenalties authfail:2 noauth:1 grace-exceeded:20 min:3 max:600\n"))
+
+        let off = try write("PerSourcePenalties no\n")
+        defer { try? FileManager.default.removeItem(atPath: off) }
+        #expect(try ProcessRunner.run([batchd, "-T", "--config", off]).stdout.contains("persourcepenalties no\n"))
+
+        let bad = try write("PerSourcePenalties authfail:x\nPerSourceMaxStartups 0\nPerSourcePenalties min:30 max:10\n")
+        defer { try? FileManager.default.removeItem(atPath: bad) }
+        let result = try ProcessRunner.run([batchd, "-t", "--config", bad])
+        #expect(result.status == 1)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 3)
+        #expect(lines.first?.contains("line 1") == true && lines.first?.contains("authfail:x") == true)
+        #expect(lines.dropFirst().first?.contains("PerSourceMaxStartups") == true)
+        #expect(lines.last?.contains("min no greater than max") == true)
     }
 }

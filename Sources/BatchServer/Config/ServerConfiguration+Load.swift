@@ -1,11 +1,13 @@
 import BatchCore
 import Foundation
 import Logging
+import SSHKit
 
 extension ServerConfiguration {
     /// The batchd.conf(5) keywords, spelled as the page spells them.
     public static let keywords: Set<String> = [
         "ListenAddress", "StateDirectory", "HostKey", "LoginGraceTime", "MaxAuthTries", "MaxStartups",
+        "PerSourceMaxStartups", "PerSourcePenalties",
         "IdleTimeout", "EventLoops", "PieceSize", "CompressionLevel", "MaxFileSize", "LogLevel", "Strategy",
     ]
 
@@ -64,6 +66,8 @@ extension ServerConfiguration {
             "logingracetime \(Int(loginGraceTime))",
             "maxauthtries \(maxAuthTries)",
             "maxstartups \(maxStartups)",
+            "persourcemaxstartups \(perSourceMaxStartups.map(String.init) ?? "none")",
+            "persourcepenalties \(perSourcePenalties.map(\.description) ?? "no")",
             "idletimeout \(Int(idleTimeout))",
             "eventloops \(eventLoops)",
             "piecesize \(pieceSize)",
@@ -90,6 +94,10 @@ extension ServerConfiguration {
             maxAuthTries = try line.integer(in: 1...100)
         case "maxstartups":
             maxStartups = try line.integer(in: 1...100_000)
+        case "persourcemaxstartups":
+            perSourceMaxStartups = line.value.lowercased() == "none" ? nil : try line.integer(in: 1...100_000)
+        case "persourcepenalties":
+            perSourcePenalties = try ServerConfiguration.penalties(line)
         case "idletimeout":
             idleTimeout = Double(try line.duration())
         case "eventloops":
@@ -119,6 +127,36 @@ extension ServerConfiguration {
         default:
             throw line.error(.unknownKeyword(line.keyword))
         }
+    }
+
+    /// `yes`, `no`, or `authfail:5 noauth:1 grace-exceeded:20 min:15 max:600`
+    /// (any of them, each over the standard value).
+    private static func penalties(_ line: ConfigLine) throws(ConfigError) -> PenaltyPolicy? {
+        switch line.value.lowercased() {
+        case "yes": return .standard
+        case "no": return nil
+        default: break
+        }
+        var policy = PenaltyPolicy.standard
+        let expected = "yes, no, or NAME:SECONDS items (authfail, noauth, grace-exceeded, min, max)"
+        for item in line.value.split(separator: " ", omittingEmptySubsequences: true) {
+            let parts = item.split(separator: ":", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let seconds = Double(parts[1]), seconds >= 0, seconds <= 86_400 else {
+                throw line.error(.invalidValue(String(item), expected: expected))
+            }
+            switch parts[0].lowercased() {
+            case "authfail": policy.authFailure = seconds
+            case "noauth": policy.noAuth = seconds
+            case "grace-exceeded": policy.graceExceeded = seconds
+            case "min": policy.minimum = seconds
+            case "max": policy.maximum = seconds
+            default: throw line.error(.invalidValue(String(item), expected: expected))
+            }
+        }
+        guard policy.minimum <= policy.maximum else {
+            throw line.error(.invalidValue(line.value, expected: "min no greater than max"))
+        }
+        return policy
     }
 
     /// Applies `--listen HOST:PORT`.

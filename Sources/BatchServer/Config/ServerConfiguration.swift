@@ -1,6 +1,7 @@
 import BatchCore
 import BatchStore
 import Logging
+import SSHKit
 
 /// Everything batchd.conf(5) can set, with the embedded defaults that let
 /// batchd run with no config file at all.
@@ -12,6 +13,10 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var loginGraceTime: Double = 30
     public var maxAuthTries = 6
     public var maxStartups = 100
+    /// Unauthenticated connections per source address; nil for none.
+    public var perSourceMaxStartups: Int?
+    /// Penalties for addresses that fail to authenticate; nil for none.
+    public var perSourcePenalties: PenaltyPolicy? = .standard
     public var idleTimeout: Double = 0
     public var eventLoops = 2
     public var pieceSize = 4 << 20

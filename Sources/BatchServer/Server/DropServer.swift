@@ -42,6 +42,8 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
         ssh.loginGraceTime = configuration.loginGraceTime
         ssh.maxAuthTries = configuration.maxAuthTries
         ssh.maxStartups = configuration.maxStartups
+        ssh.perSourceMaxStartups = configuration.perSourceMaxStartups
+        ssh.perSourcePenalties = configuration.perSourcePenalties
         ssh.idleTimeout = configuration.idleTimeout
         ssh.eventLoops = configuration.eventLoops
         let server = try SSHServer(configuration: ssh, delegate: self)

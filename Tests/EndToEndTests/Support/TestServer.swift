@@ -20,7 +20,12 @@ final class TestServer: @unchecked Sendable {
     /// Host key file; tests that change the host key point it elsewhere.
     var hostKeyPath: String
 
-    init(extraConfig: String = "") throws {
+    /// Whether PerSourcePenalties is on: off by default, since tests make
+    /// refused connections from loopback on purpose, one after another.
+    let penalties: Bool
+
+    init(extraConfig: String = "", penalties: Bool = false) throws {
+        self.penalties = penalties
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("batchd-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         bin = TestServer.binDirectory()
@@ -36,6 +41,7 @@ final class TestServer: @unchecked Sendable {
             StateDirectory \(stateDirectory)
             HostKey \(hostKeyPath)
             LoginGraceTime 10
+            PerSourcePenalties \(penalties ? "yes" : "no")
             \(extraConfig)
             """
         try config.write(to: directory.appendingPathComponent("batchd.conf"), atomically: true, encoding: .utf8)
@@ -138,8 +144,8 @@ final class TestServer: @unchecked Sendable {
 
     /// A started server with source alice, target bob and topic ops (bob
     /// subscribed); returns alice's key.
-    static func withAliceBobAndOps(extraConfig: String = "") throws -> (TestServer, alice: String) {
-        let server = try TestServer(extraConfig: extraConfig)
+    static func withAliceBobAndOps(extraConfig: String = "", penalties: Bool = false) throws -> (TestServer, alice: String) {
+        let server = try TestServer(extraConfig: extraConfig, penalties: penalties)
         let alice = try server.addUser("alice", role: "source")
         try server.addUser("bob", role: "target")
         try server.batchctl(["topic", "add", "ops"]).expectSuccess()
