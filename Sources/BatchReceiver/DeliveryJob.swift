@@ -131,6 +131,7 @@ final class DeliveryJob: @unchecked Sendable {
             unlink(partial)
             throw .corruptArchive(batch: offer.batch, expected: offer.sha256, got: digest)
         }
+        CrashPoint.land.reached()
         guard rename(partial, final) == 0 else { throw .storage(path: final, reason: String(cString: strerror(errno))) }
         syncDirectory(inbox.directory)
         logger.info("delivered", metadata: ["path": "\(final)", "size": "\(offer.size)", "from": "\(receivedFrom)"])

@@ -165,7 +165,14 @@ public final class Receiver: @unchecked Sendable {
     }
 
     private func answer(_ offer: Offer, on channel: SSHClientChannel) throws(SSHKitError) {
-        guard !running.withLock({ $0.contains(offer.batch) }) else { return }
+        guard !running.withLock({ $0.contains(offer.batch) }) else {
+            // The server offers again what it has no answer for: the accept
+            // was lost with an earlier connection. The delivery already
+            // under way needs the server to know it was accepted.
+            try channel.write(SubscriptionMessage.accept(batch: offer.batch).encodeFrame())
+            logger.info("accepted again: the server lost the earlier answer", metadata: ["batch": "\(offer.batch)"])
+            return
+        }
         var log = logger
         log[metadataKey: "batch"] = "\(offer.batch)"
         log.info("offer", metadata: ["source": "\(offer.source)", "destination": "\(offer.destination)",

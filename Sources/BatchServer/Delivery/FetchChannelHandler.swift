@@ -94,6 +94,7 @@ final class FetchChannelHandler: SSHChannelHandler, @unchecked Sendable {
             corruptIfAsked(count: n)
             buffer.withUnsafeBytes { channel.write(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
             position += Int64(n)
+            if position * 2 >= end + Int64(request.first) * pieceSize { CrashPoint.serve.reached() }
         }
         if !finished, position >= end {
             finished = true

@@ -132,6 +132,7 @@ final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
         sent.insert(batch)
         channel.write(frame)
         notifier.recorder.offered(OfferKey(batch: batch, target: user))
+        CrashPoint.offer.reached()
     }
 
     // MARK: - Answers

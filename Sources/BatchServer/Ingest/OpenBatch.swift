@@ -226,6 +226,7 @@ final class OpenBatch {
         archiver.finish(rebuild: rebuild) { result in
             switch result {
             case .success(let summary):
+                CrashPoint.seal.reached()
                 do {
                     let recipients = try catalogue.sealBatch(
                         id: id, archivePath: archivePath,

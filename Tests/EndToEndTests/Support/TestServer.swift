@@ -116,6 +116,28 @@ final class TestServer: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// Kills batchd with SIGKILL, as a crash would, and reaps it.
+    func kill9() {
+        guard let process, process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// Waits for batchd to die by itself (a test crash point); true if it did.
+    func waitForDeath(timeout: Double = 60) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while isRunning && Date() < deadline { usleep(20_000) }
+        return !isRunning
+    }
+
+    /// `PRAGMA integrity_check` of the catalogue, as SQLite reports it.
+    func integrityCheck() throws -> String {
+        let script = "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA integrity_check').fetchone()[0])"
+        let result = try ProcessRunner.run(["python3", "-c", script, stateDirectory + "/catalogue.db"])
+        try result.expectSuccess("integrity_check")
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     func stop() {
         terminate()
         try? FileManager.default.removeItem(at: directory)

@@ -1,0 +1,176 @@
+import Foundation
+import Testing
+
+/// batchd or batchd-recv killed with SIGKILL at the worst moments, then
+/// restarted: no sealed batch holds a partial file, no target holds a
+/// half-written archive under its final name, accepted deliveries resume
+/// from the pieces already held, the catalogue passes `PRAGMA
+/// integrity_check`, and a new drop works. Crash points are armed through
+/// `BATCHD_TEST_CRASH_AT` (see `CrashPoint`); mid-upload is a plain kill.
+@Suite(.serialized, .timeLimit(.minutes(5)))
+struct CrashSafetyTests {
+    /// Source alice; targets bob and carol subscribed to ops.
+    private func makeServer(crashAt point: String?, extraConfig: String = "") throws
+        -> (TestServer, alice: String, bob: String, carol: String) {
+        let server = try TestServer(extraConfig: extraConfig)
+        if let point { server.environment = ["BATCHD_TEST_CRASH_AT": point] }
+        let alice = try server.addUser("alice", role: "source")
+        let bob = try server.addUser("bob", role: "target")
+        let carol = try server.addUser("carol", role: "target")
+        try server.batchctl(["topic", "add", "ops"]).expectSuccess()
+        try server.batchctl(["topic", "subscribe", "ops", "bob", "carol"]).expectSuccess()
+        try server.start()
+        return (server, alice, bob, carol)
+    }
+
+    /// Restarts batchd on its port with no crash point armed.
+    private func restart(_ server: TestServer) throws {
+        server.environment = [:]
+        try server.start(port: server.port)
+    }
+
+    /// What every crash must leave: a sound catalogue and a server that
+    /// takes a new drop and seals it byte for byte.
+    private func expectServesAgain(_ server: TestServer, alice: String) throws {
+        #expect(try server.integrityCheck() == "ok")
+        let folder = server.directory.appendingPathComponent("after-\(UUID().uuidString)")
+        try Tree.make(at: folder, ["after.bin": Tree.random(30_000)])
+        let before = try server.batches().count
+        try server.scp([folder.appendingPathComponent("after.bin").path, "alice@127.0.0.1:ops/"], key: alice)
+            .expectSuccess("scp after the restart")
+        let batches = try server.waitForSettledBatches(before + 1)
+        let id = try #require(batches.compactMap { $0["id"] as? Int }.max())
+        let batch = try server.batch(id)
+        #expect(batch["state"] as? String == "sealed")
+        let out = try Tree.extract(try #require(batch["archive"] as? String), into: server.directory.appendingPathComponent("x\(id)"))
+        #expect(try Tree.difference(folder, out) == nil)
+    }
+
+    private func sha256(_ path: String) throws -> String {
+        try ProcessRunner.run(["sha256sum", path]).stdout.split(separator: " ").first.map(String.init) ?? ""
+    }
+
+    private func drop(_ server: TestServer, alice: String, size: Int, expectSuccess: Bool = true) throws {
+        let folder = server.directory.appendingPathComponent("drop-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Tree.writeRandomFile(at: folder.appendingPathComponent("data.bin"), size: size)
+        let result = try server.scp([folder.appendingPathComponent("data.bin").path, "alice@127.0.0.1:ops/"], key: alice)
+        if expectSuccess { try result.expectSuccess("scp") }
+    }
+
+    @Test func killedMidUploadLeavesNoBatchAndServesAgain() throws {
+        let (server, alice, _, _) = try makeServer(crashAt: nil)
+        defer { server.stop() }
+        let source = server.directory.appendingPathComponent("big.bin")
+        try Tree.writeRandomFile(at: source, size: 300_000_000)
+        let scp = Process()
+        scp.executableURL = URL(fileURLWithPath: "/usr/bin/scp")
+        scp.arguments = server.sshOptions + ["-P", String(server.port), "-i", alice, source.path, "alice@127.0.0.1:ops/"]
+        scp.standardOutput = FileHandle.nullDevice
+        scp.standardError = FileHandle.nullDevice
+        try scp.run()
+        let deadline = Date().addingTimeInterval(30)
+        while !server.logText.contains("batch opened") && Date() < deadline { usleep(10_000) }
+        usleep(100_000)
+        server.kill9()
+        scp.waitUntilExit()
+
+        try restart(server)
+        let batch = try server.batch(1)
+        #expect(batch["state"] as? String == "failed")
+        let staging = try FileManager.default.contentsOfDirectory(atPath: server.stateDirectory + "/staging")
+        #expect(staging.isEmpty, "\(staging)")
+        #expect(!FileManager.default.fileExists(atPath: server.stateDirectory + "/archives/1.tar.gz"))
+        try expectServesAgain(server, alice: alice)
+    }
+
+    @Test func killedMidSealLeavesTheBatchFailedNotHalfSealed() throws {
+        let (server, alice, _, _) = try makeServer(crashAt: "seal")
+        defer { server.stop() }
+        try drop(server, alice: alice, size: 2_000_000, expectSuccess: false)
+        #expect(server.waitForDeath(), "batchd did not reach the seal crash point\n\(server.logText)")
+
+        try restart(server)
+        let batch = try server.batch(1)
+        #expect(batch["state"] as? String == "failed")
+        #expect(batch["archive"] == nil || batch["archive"] is NSNull)
+        #expect(!FileManager.default.fileExists(atPath: server.stateDirectory + "/archives/1.tar.gz"))
+        try expectServesAgain(server, alice: alice)
+    }
+
+    @Test func killedMidOfferEveryTargetStillGetsTheBatch() throws {
+        let (server, alice, bobKey, carolKey) = try makeServer(crashAt: "offer")
+        defer { server.stop() }
+        let bob = try TestReceiver(server: server, user: "bob", key: bobKey)
+        defer { bob.stop() }
+        let carol = try TestReceiver(server: server, user: "carol", key: carolKey)
+        defer { carol.stop() }
+        usleep(500_000)
+        try drop(server, alice: alice, size: 3_000_000)
+        #expect(server.waitForDeath(), "batchd did not reach the offer crash point\n\(server.logText)")
+
+        try restart(server)
+        let sealed = try server.batch(1)
+        #expect(sealed["state"] as? String == "sealed")
+        for receiver in [bob, carol] {
+            let landed = try receiver.waitForFile("1-ops.tar.gz", timeout: 90)
+            #expect(try sha256(landed.path) == sealed["sha256"] as? String)
+        }
+        try expectServesAgain(server, alice: alice)
+    }
+
+    @Test func killedMidDeliveryTheTargetResumesFromItsPieces() throws {
+        let (server, alice, bobKey, _) = try makeServer(crashAt: "serve", extraConfig: "PieceSize 1M")
+        defer { server.stop() }
+        try server.batchctl(["topic", "unsubscribe", "ops", "carol"]).expectSuccess()
+        let bob = try TestReceiver(server: server, user: "bob", key: bobKey)
+        defer { bob.stop() }
+        usleep(500_000)
+        let size = 24_000_000
+        try drop(server, alice: alice, size: size)
+        #expect(server.waitForDeath(), "batchd did not reach the serve crash point\n\(server.logText)")
+
+        try restart(server)
+        let landed = try bob.waitForFile("1-ops.tar.gz", timeout: 90)
+        let batch = try server.batch(1)
+        #expect(try sha256(landed.path) == batch["sha256"] as? String)
+        // After the restart the server served only what bob did not hold.
+        let deadline = Date().addingTimeInterval(30)
+        var served = 0
+        while Date() < deadline {
+            let targets = (try server.batch(1)["targets"] as? [[String: Any]]) ?? []
+            let bobEntry = targets.first { $0["user"] as? String == "bob" }
+            if bobEntry?["state"] as? String == "delivered" {
+                served = (bobEntry?["received_from"] as? [String: Int])?["server"] ?? 0
+                break
+            }
+            usleep(50_000)
+        }
+        let archiveSize = try #require(batch["size"] as? Int)
+        #expect(served > 0 && served < archiveSize, "served \(served) of \(archiveSize) after the restart")
+        try expectServesAgain(server, alice: alice)
+    }
+
+    @Test func receiverKilledBeforeLandingNeverShowsAHalfArchive() throws {
+        let (server, alice, bobKey, _) = try makeServer(crashAt: nil)
+        defer { server.stop() }
+        try server.batchctl(["topic", "unsubscribe", "ops", "carol"]).expectSuccess()
+        let inbox = server.directory.appendingPathComponent("inbox-bob")
+        let crashing = try TestReceiver(server: server, user: "bob", key: bobKey, inbox: inbox,
+                                        environment: ["BATCHD_TEST_CRASH_AT": "land"])
+        usleep(500_000)
+        try drop(server, alice: alice, size: 5_000_000)
+        _ = try crashing.waitForExit(timeout: 60)
+        let final = inbox.appendingPathComponent("1-ops.tar.gz")
+        #expect(!FileManager.default.fileExists(atPath: final.path), "the archive reached its final name before the crash")
+        #expect(FileManager.default.fileExists(atPath: inbox.appendingPathComponent(".batchd-recv/1.part").path))
+
+        let bob = try TestReceiver(server: server, user: "bob", key: bobKey, inbox: inbox)
+        defer { bob.stop() }
+        let landed = try bob.waitForFile("1-ops.tar.gz", timeout: 60)
+        #expect(try sha256(landed.path) == server.batch(1)["sha256"] as? String)
+        let leftovers = Tree.listing(inbox).filter { $0.hasSuffix(".part") }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+        #expect(try server.integrityCheck() == "ok")
+    }
+}
