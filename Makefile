@@ -2,15 +2,28 @@
 #   make demo    install what is missing, build, run a drop end to end
 #   make test    install what is missing, build, run every test
 #   make bench   install what the baselines need, build release, run bench/run
+#   make install build release, install programs, man pages, example configs
+#                and systemd units under PREFIX (and DESTDIR); make uninstall
 
 SWIFT ?= swift
 PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+# A directory of already-built programs to install; empty builds release.
+INSTALL_BIN ?=
+INSTALL ?= install
+PROGRAMS = batchd batchctl batchd-recv
+MANPAGES = batchd.8 batchctl.8 batchd.conf.5 batchd-recv.1 batchd-recv.conf.5 batchd-protocol.7
+CONFIGS = batchd.conf batchd-recv.conf
+UNITS = batchd.service batchd-recv@.service
 DEBIAN_PACKAGES = libssh-dev zlib1g-dev libsqlite3-dev libarchive-dev libarchive-tools \
                   openssh-client openssh-server mandoc tar gzip iproute2 procps python3
 # Only the benchmarks' baselines and load generators need these.
 BENCH_PACKAGES = pigz python3-asyncssh
 
-.PHONY: all deps bench-deps install-packages build build-tests test demo bench lint-man clean
+.PHONY: all deps bench-deps install-packages build build-tests test demo bench lint-man install uninstall clean
 
 all: build
 
@@ -54,6 +67,43 @@ demo: build
 
 lint-man:
 	@out=$$(mandoc -Tlint -W warning man/*); if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; echo "man pages: mandoc -Tlint clean"
+
+# Example configs never replace an existing file, and uninstall removes
+# only those still identical to the shipped ones. The units name the
+# installed paths of the programs and configs.
+install:
+	@bin="$(INSTALL_BIN)"; \
+	if [ -z "$$bin" ]; then \
+	  $(MAKE) --no-print-directory deps && $(SWIFT) build -c release && \
+	  bin="$$($(SWIFT) build -c release --show-bin-path)" || exit 1; \
+	fi; \
+	for p in $(PROGRAMS); do \
+	  echo "$(INSTALL) -D -m 0755 $$bin/$$p $(DESTDIR)$(BINDIR)/$$p"; \
+	  $(INSTALL) -D -m 0755 "$$bin/$$p" "$(DESTDIR)$(BINDIR)/$$p" || exit 1; \
+	done
+	for m in $(MANPAGES); do \
+	  $(INSTALL) -D -m 0644 "man/$$m" "$(DESTDIR)$(MANDIR)/man$${m##*.}/$$m" || exit 1; \
+	done
+	for c in $(CONFIGS); do \
+	  f="$(DESTDIR)$(SYSCONFDIR)/batchd/$$c"; \
+	  if [ -e "$$f" ]; then echo "keeping $$f"; \
+	  else $(INSTALL) -D -m 0644 "etc/$$c" "$$f" || exit 1; fi; \
+	done
+	for u in $(UNITS); do \
+	  f="$(DESTDIR)$(UNITDIR)/$$u"; \
+	  $(INSTALL) -D -m 0644 "etc/$$u" "$$f" && \
+	  sed -i -e 's|/usr/local/bin/|$(BINDIR)/|g' -e 's|/etc/batchd/|$(SYSCONFDIR)/batchd/|g' "$$f" || exit 1; \
+	done
+
+uninstall:
+	for p in $(PROGRAMS); do rm -f "$(DESTDIR)$(BINDIR)/$$p"; done
+	for m in $(MANPAGES); do rm -f "$(DESTDIR)$(MANDIR)/man$${m##*.}/$$m"; done
+	for u in $(UNITS); do rm -f "$(DESTDIR)$(UNITDIR)/$$u"; done
+	for c in $(CONFIGS); do \
+	  f="$(DESTDIR)$(SYSCONFDIR)/batchd/$$c"; \
+	  if cmp -s "etc/$$c" "$$f"; then rm -f "$$f"; elif [ -e "$$f" ]; then echo "keeping changed $$f"; fi; \
+	done
+	@rmdir "$(DESTDIR)$(SYSCONFDIR)/batchd" 2>/dev/null || true
 
 clean:
 	rm -rf .build

@@ -5,6 +5,8 @@ struct ProcessResult: Sendable {
     var status: Int32
     var stdout: String
     var stderr: String
+    /// Standard output as bytes, for binary protocols.
+    var stdoutData = Data()
     var succeeded: Bool { status == 0 }
 }
 
@@ -50,9 +52,11 @@ enum ProcessRunner {
             usleep(10_000)
         }
         process.waitUntilExit()
+        let output = outData.finish()
         return ProcessResult(status: process.terminationStatus,
-                             stdout: String(decoding: outData.finish(), as: UTF8.self),
-                             stderr: String(decoding: errData.finish(), as: UTF8.self))
+                             stdout: String(decoding: output, as: UTF8.self),
+                             stderr: String(decoding: errData.finish(), as: UTF8.self),
+                             stdoutData: output)
     }
 }
 
