@@ -2,6 +2,7 @@
 #   make demo    install what is missing, build, run a drop end to end
 #   make test    install what is missing, build, run every test
 #   make bench   install what the baselines need, build release, run bench/run
+#   make fuzz    build the libFuzzer targets in fuzz/ and run each FUZZ_SECONDS
 #   make install build release, install programs, man pages, example configs
 #                and systemd units under PREFIX (and DESTDIR); make uninstall
 
@@ -23,7 +24,7 @@ DEBIAN_PACKAGES = libssh-dev zlib1g-dev libsqlite3-dev libarchive-dev libarchive
 # Only the benchmarks' baselines and load generators need these.
 BENCH_PACKAGES = pigz python3-asyncssh
 
-.PHONY: all deps bench-deps install-packages build build-tests test demo bench lint-man install uninstall clean
+.PHONY: fuzz all deps bench-deps install-packages build build-tests test demo bench lint-man install uninstall clean
 
 all: build
 
@@ -61,6 +62,10 @@ test: build-tests lint-man
 bench: bench-deps
 	$(SWIFT) build -c release
 	bash bench/run $(BENCH)
+
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	bash fuzz/run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 demo: build
 	bash scripts/demo.sh "$$($(SWIFT) build --show-bin-path)"

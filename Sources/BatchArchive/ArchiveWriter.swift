@@ -263,7 +263,7 @@ public final class ArchiveWriter {
         guard !path.isEmpty, !path.hasPrefix("/"), !path.utf8.contains(0) else {
             throw .invalidEntryPath(path)
         }
-        let components = path.split(separator: "/", omittingEmptySubsequences: false)
+        let components = PathComponents.split(path, omittingEmpty: false)
         guard !components.contains("..") else { throw .invalidEntryPath(path) }
     }
 }

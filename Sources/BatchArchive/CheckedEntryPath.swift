@@ -1,3 +1,5 @@
+import BatchCore
+
 /// An archive entry's path once extraction has accepted it: relative, with no
 /// `..` component, and with `.` and empty components dropped. libarchive's
 /// own `..` check runs as well; this one runs first so the refusal names the
@@ -11,7 +13,7 @@ struct CheckedEntryPath: Equatable {
     init(_ raw: String) throws(ExtractionError) {
         guard !raw.isEmpty else { throw .unnamedEntry }
         guard !raw.hasPrefix("/") else { throw .absoluteEntry(raw) }
-        let components = raw.split(separator: "/", omittingEmptySubsequences: true)
+        let components = PathComponents.split(raw)
         guard !components.contains("..") else { throw .entryLeavesFolder(raw) }
         relative = components.filter { $0 != "." }.joined(separator: "/")
     }

@@ -172,6 +172,17 @@ private func modeAndTime(_ path: String) throws -> (mode: Int, mtime: Int) {
         try arena.expectRefusal(.entryLeavesFolder("../escape.txt"))
     }
 
+    @Test func parentComponentHiddenBehindACombiningMarkIsRefused() throws {
+        // "/" followed by U+065A is one grapheme cluster: a split on the
+        // Character "/" would see "../\u{65A}escape.txt" as one component.
+        let arena = try Arena()
+        try pythonArchive("""
+        f("fine.txt", b"fine")
+        f("../\\u065aescape.txt", b"escaped")
+        """, at: arena.archive)
+        try arena.expectRefusal(.entryLeavesFolder("../\u{65A}escape.txt"))
+    }
+
     @Test func nestedParentComponentIsRefusedWithSentenceNamingEntry() throws {
         let arena = try Arena()
         try pythonArchive("""

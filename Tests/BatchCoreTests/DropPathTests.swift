@@ -7,6 +7,20 @@ private func resolve(_ raw: String, from cwd: String = "/") throws -> DropPath {
 
 /// The path rules that keep every upload inside the drop tree.
 @Suite struct DropPathTests {
+    // MARK: - Separators are bytes, not grapheme clusters
+
+    @Test func parentHiddenBehindACombiningMarkIsRefused() {
+        // "/" + U+065A is one Character; the path still has a ".." component.
+        #expect(throws: PathError.self) { try resolve("ops/../\u{65A}x") }
+        #expect(throws: PathError.self) { try resolve("../\u{65A}") }
+    }
+
+    @Test func slashBeforeACombiningMarkStillSeparates() throws {
+        let path = try resolve("/op/\u{65A}/sb/")
+        #expect(path.components == ["op", "\u{65A}", "sb"])
+        #expect(throws: PathError.self) { try DropPath.root.appending("a/\u{65A}") }
+    }
+
     // MARK: - Normal paths
 
     @Test func rootIsSlash() throws {

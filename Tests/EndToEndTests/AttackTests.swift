@@ -73,7 +73,8 @@ struct AttackTests {
             let replies = try sftpReplies(server, alice, RawSFTP.u32(UInt32(body.count)) + body)
             #expect(notGranted(2, in: replies))
         case .sftpParentEscape:
-            for (id, path) in ["ops/../../escaped", "ops/a/../../../escaped", "ops/..", "ops/x/.."].enumerated() {
+            for (id, path) in ["ops/../../escaped", "ops/a/../../../escaped", "ops/..", "ops/x/..", "ops/../\u{65A}escaped",
+                               "ops/a/../\u{301}../escaped"].enumerated() {
                 let replies = try sftpReplies(server, alice, RawSFTP.open(id: UInt32(id + 1), path))
                 #expect(refused(UInt32(id + 1), in: replies), "\(path)")
             }

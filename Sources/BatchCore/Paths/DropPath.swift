@@ -39,15 +39,15 @@ public struct DropPath: Sendable, Hashable, CustomStringConvertible {
         guard !raw.contains(UInt8(ascii: "\\")) else { throw .backslash(text) }
 
         var components = raw.first == UInt8(ascii: "/") ? [] : cwd.components
-        for part in text.split(separator: "/", omittingEmptySubsequences: true) {
+        for part in PathComponents.split(text) {
             switch part {
             case ".":
                 continue
             case "..":
                 throw .parentComponent(text)
             default:
-                guard part.utf8.count <= maxComponentLength else { throw .nameTooLong(String(part)) }
-                components.append(String(part))
+                guard part.utf8.count <= maxComponentLength else { throw .nameTooLong(part) }
+                components.append(part)
             }
         }
         let path = DropPath(checked: components)
@@ -65,7 +65,7 @@ public struct DropPath: Sendable, Hashable, CustomStringConvertible {
     /// The name must be one component: no `/`, not `.` or `..`.
     public func appending(_ name: String) throws(PathError) -> DropPath {
         guard !name.isEmpty else { throw .empty }
-        guard name != ".", !name.contains("/") else { throw .badComponent(name) }
+        guard name != ".", !PathComponents.containsSeparator(name) else { throw .badComponent(name) }
         return try DropPath.resolve(Array(name.utf8), relativeTo: self)
     }
 

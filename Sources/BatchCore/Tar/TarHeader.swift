@@ -94,6 +94,6 @@ public struct TarHeader: Sendable, Equatable {
 
     private static func lastComponent(of path: String) -> String {
         let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
-        return trimmed.split(separator: "/").last.map(String.init) ?? trimmed
+        return PathComponents.split(trimmed).last ?? trimmed
     }
 }

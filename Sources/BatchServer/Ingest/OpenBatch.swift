@@ -66,7 +66,7 @@ final class OpenBatch {
         return entries.compactMap { key, value -> (String, DropEntry)? in
             guard key.hasPrefix(prefix) else { return nil }
             let rest = key.dropFirst(prefix.count)
-            guard !rest.isEmpty, !rest.contains("/") else { return nil }
+            guard !rest.isEmpty, !PathComponents.containsSeparator(rest) else { return nil }
             return (String(rest), value)
         }.sorted { $0.0 < $1.0 }
     }
@@ -258,7 +258,7 @@ final class OpenBatch {
     // MARK: - Helpers
 
     private func requireParent(of relative: String) throws(IngestError) {
-        let parent = relative.split(separator: "/").dropLast().joined(separator: "/")
+        let parent = PathComponents.split(relative).dropLast().joined(separator: "/")
         guard isDirectory(parent) else {
             throw entries[parent] == nil ? .noSuchFile(parent) : .notADirectory(parent)
         }
