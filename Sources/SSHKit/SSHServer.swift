@@ -5,7 +5,9 @@ import Synchronization
 /// The SSH listener: accepts connections on one thread, runs key exchange
 /// on a small pool, then hands each session to one of a few event loops.
 public final class SSHServer: @unchecked Sendable {
-    public let configuration: SSHServerConfiguration
+    /// The settings in force; `updateLimits` may change the limits.
+    public var configuration: SSHServerConfiguration { settings.withLock { $0 } }
+    private let settings: Mutex<SSHServerConfiguration>
     public let hostKey: HostKey
     let delegate: SSHServerDelegate
     private let bind: ssh_bind
@@ -26,7 +28,7 @@ public final class SSHServer: @unchecked Sendable {
 
     /// Loads or creates the host key and binds the listening socket.
     public init(configuration: SSHServerConfiguration, delegate: SSHServerDelegate) throws(SSHKitError) {
-        self.configuration = configuration
+        settings = Mutex(configuration)
         self.delegate = delegate
         sourceTracker = SourceTracker(perSourceLimit: configuration.perSourceMaxStartups,
                                       policy: configuration.perSourcePenalties)
@@ -163,6 +165,21 @@ public final class SSHServer: @unchecked Sendable {
         }
         let loop = loops.min { $0.sessionCount.load(ordering: .relaxed) < $1.sessionCount.load(ordering: .relaxed) }!
         loop.adopt(session)
+    }
+
+    /// Applies new authentication limits to new connections and to the
+    /// ones still logging in: grace time, tries, startups, per-source caps
+    /// and penalties, idle timeout. The address, host key and loops stay.
+    public func updateLimits(_ new: SSHServerConfiguration) {
+        settings.withLock { current in
+            current.loginGraceTime = new.loginGraceTime
+            current.maxAuthTries = new.maxAuthTries
+            current.maxStartups = new.maxStartups
+            current.perSourceMaxStartups = new.perSourceMaxStartups
+            current.perSourcePenalties = new.perSourcePenalties
+            current.idleTimeout = new.idleTimeout
+        }
+        sourceTracker.update(perSourceLimit: new.perSourceMaxStartups, policy: new.perSourcePenalties)
     }
 
     func sessionAuthenticated(peer: String) {

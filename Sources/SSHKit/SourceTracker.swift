@@ -9,21 +9,30 @@ final class SourceTracker: Sendable {
         var penaltyUntil: UInt64 = 0
     }
 
-    private let perSourceLimit: Int?
-    private let policy: PenaltyPolicy?
+    private struct Rules {
+        var perSourceLimit: Int?
+        var policy: PenaltyPolicy?
+    }
+
+    private let rules: Mutex<Rules>
     private let sources = Mutex<[String: Source]>([:])
     /// Sources beyond this many are forgotten once idle and unpenalized,
     /// so a scan from many addresses cannot grow the table without end.
     private static let pruneAbove = 4096
 
     init(perSourceLimit: Int?, policy: PenaltyPolicy?) {
-        self.perSourceLimit = perSourceLimit
-        self.policy = policy
+        rules = Mutex(Rules(perSourceLimit: perSourceLimit, policy: policy))
+    }
+
+    /// New rules for the connections to come (a reload).
+    func update(perSourceLimit: Int?, policy: PenaltyPolicy?) {
+        rules.withLock { $0 = Rules(perSourceLimit: perSourceLimit, policy: policy) }
     }
 
     /// Counts a new connection from `address`, or says why it is refused.
     func admit(_ address: String, now: UInt64 = Monotonic.nanoseconds()) -> String? {
-        sources.withLock { table in
+        let (perSourceLimit, policy) = rules.withLock { ($0.perSourceLimit, $0.policy) }
+        return sources.withLock { table in
             var source = table[address] ?? Source()
             if let policy, source.penaltyUntil > now {
                 let remaining = Double(source.penaltyUntil - now) / 1e9
@@ -52,6 +61,7 @@ final class SourceTracker: Sendable {
     /// An unauthenticated connection from `address` ended; `offence` says
     /// how, for its penalty.
     func ended(_ address: String, offence: SourceOffence, now: UInt64 = Monotonic.nanoseconds()) {
+        let policy = rules.withLock { $0.policy }
         sources.withLock { table in
             guard var source = table[address] else { return }
             source.unauthenticated -= 1

@@ -55,25 +55,59 @@ struct Batchd: ParsableCommand {
             return
         }
         if test { return }
-        let level = settings.logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        let level = SharedLogLevel(settings.logLevel)
+        LoggingSystem.bootstrap { label in ReloadableLevelHandler(label: label, level: level) }
         let logger = Logger(label: "batchd")
         let server = try DropServer(configuration: settings, logger: logger)
         try server.start()
-        waitForTermination(logger: logger)
+        waitForTermination(logger: logger) { reload(server, level: level, logger: logger) }
         logger.notice("stopping")
         server.stop()
         logger.notice("stopped")
     }
 
-    /// Blocks until SIGTERM or SIGINT.
-    private func waitForTermination(logger: Logger) {
+    /// SIGHUP: reads the config file again and applies it without dropping
+    /// a connection. A file with errors changes nothing; each error is logged.
+    private func reload(_ server: DropServer, level: SharedLogLevel, logger: Logger) {
+        guard let config else {
+            logger.notice("reload asked, but batchd runs without --config; nothing to read")
+            return
+        }
+        let text: String
+        do {
+            text = try String(contentsOfFile: config, encoding: .utf8)
+        } catch {
+            logger.error("reload refused: cannot read the config file", metadata: ["config": "\(config)", "error": "\(error.localizedDescription)"])
+            return
+        }
+        let problems = ServerConfiguration.problems(in: text, fileName: config)
+        guard problems.isEmpty else {
+            for problem in problems { logger.error("reload refused", metadata: ["problem": "\(problem)"]) }
+            return
+        }
+        do {
+            var settings = try ServerConfiguration.parse(text: text, fileName: config)
+            if let listen { try settings.setListen(listen) }
+            if let state { settings.stateDirectory = state }
+            level.value = settings.logLevel
+            server.reload(settings)
+        } catch {
+            logger.error("reload refused", metadata: ["problem": "\(error)"])
+        }
+    }
+
+    /// Blocks until SIGTERM or SIGINT; runs `onHangUp` for each SIGHUP.
+    private func waitForTermination(logger: Logger, onHangUp: @escaping @Sendable () -> Void) {
         let stop = DispatchSemaphore(value: 0)
         var sources: [DispatchSourceSignal] = []
+        signal(SIGHUP, SIG_IGN)
+        let hangUp = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "batchd.reload"))
+        hangUp.setEventHandler {
+            logger.notice("signal received", metadata: ["signal": "\(SIGHUP)"])
+            onHangUp()
+        }
+        hangUp.resume()
+        sources.append(hangUp)
         for number in [SIGTERM, SIGINT] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())

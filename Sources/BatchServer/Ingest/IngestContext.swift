@@ -3,14 +3,15 @@ import Dispatch
 import Logging
 
 /// What every upload channel shares: the catalogue, where state lives, the
-/// archive settings and the logger.
+/// archive settings (current ones: a reload may change them) and the logger.
 struct IngestContext: Sendable {
     let catalogue: Catalogue
     let layout: StateLayout
-    let pieceSize: Int
-    let compressionLevel: Int32
+    let settings: IngestSettings
+    var pieceSize: Int { settings.current.pieceSize }
+    var compressionLevel: Int32 { settings.current.compressionLevel }
     /// Largest single file accepted, in bytes.
-    let maxFileSize: UInt64
+    var maxFileSize: UInt64 { settings.current.maxFileSize }
     let logger: Logger
     /// Told of every sealed batch, to offer it at once.
     let notifier: Notifier

@@ -3,24 +3,33 @@ import BatchStore
 import Foundation
 import Logging
 import SSHKit
+import Synchronization
 
 /// batchd itself: the SSH listener wired to the catalogue, the ingest of
 /// dropped files, and the commands users run over `ssh`.
 /// `server` is set by `start` and cleared by `stop`, both called from the
 /// thread that owns the process's lifetime; the loops only call the
-/// delegate methods, which read immutable state.
+/// delegate methods, which read immutable state or the current settings.
 public final class DropServer: SSHServerDelegate, @unchecked Sendable {
-    public let configuration: ServerConfiguration
+    /// The settings in force: those started with, as reloads changed them.
+    public var configuration: ServerConfiguration { settings.withLock { $0 } }
+    private let settings: Mutex<ServerConfiguration>
     let context: IngestContext
-    private let logger: Logger
+    let logger: Logger
     private let faults = FaultInjection()
     private var server: SSHServer?
+    /// The listener while running, for a reload.
+    var sshServer: SSHServer? { server }
+
+    func replaceSettings(_ new: ServerConfiguration) {
+        settings.withLock { $0 = new }
+    }
     private var revocationTimer: DispatchSourceTimer?
 
     /// Opens the catalogue and prepares the state directory. Open batches
     /// left by a previous run are marked failed: their uploads never completed.
     public init(configuration: ServerConfiguration, logger: Logger) throws {
-        self.configuration = configuration
+        settings = Mutex(configuration)
         self.logger = logger
         let layout = StateLayout(directory: configuration.stateDirectory)
         for folder in [layout.directory, layout.staging, layout.archives] {
@@ -28,8 +37,7 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
         }
         let catalogue = try Catalogue(path: layout.catalogue)
         context = IngestContext(
-            catalogue: catalogue, layout: layout, pieceSize: configuration.pieceSize,
-            compressionLevel: configuration.compressionLevel, maxFileSize: configuration.maxFileSize, logger: logger,
+            catalogue: catalogue, layout: layout, settings: IngestSettings(DropServer.ingestValues(of: configuration)), logger: logger,
             notifier: Notifier(catalogue: catalogue, strategy: configuration.strategy, logger: logger))
         try recoverInterruptedBatches()
     }
@@ -37,14 +45,10 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
     /// Binds the port and starts serving. Returns the port bound.
     @discardableResult
     public func start() throws -> Int {
+        let configuration = self.configuration
         var ssh = SSHServerConfiguration(
             address: configuration.listenAddress, port: configuration.listenPort, hostKeyPath: configuration.hostKey)
-        ssh.loginGraceTime = configuration.loginGraceTime
-        ssh.maxAuthTries = configuration.maxAuthTries
-        ssh.maxStartups = configuration.maxStartups
-        ssh.perSourceMaxStartups = configuration.perSourceMaxStartups
-        ssh.perSourcePenalties = configuration.perSourcePenalties
-        ssh.idleTimeout = configuration.idleTimeout
+        DropServer.applyLimits(of: configuration, to: &ssh)
         ssh.eventLoops = configuration.eventLoops
         let server = try SSHServer(configuration: ssh, delegate: self)
         if server.hostKey.created {

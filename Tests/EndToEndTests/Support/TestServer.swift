@@ -33,7 +33,9 @@ final class TestServer: @unchecked Sendable {
         self.extraConfig = extraConfig
     }
 
-    private let extraConfig: String
+    private var extraConfig: String
+    /// The port the config file names (0: any free one).
+    private var configuredPort = 0
 
     private func writeConfig(port: Int) throws {
         let config = """
@@ -67,6 +69,7 @@ final class TestServer: @unchecked Sendable {
     /// Starts batchd and waits for its "listening" line; `port` 0 picks a
     /// free one, a restart passes the previous port.
     func start(port: Int = 0) throws {
+        configuredPort = port
         try writeConfig(port: port)
         let process = Process()
         process.executableURL = bin.appendingPathComponent("batchd")
@@ -114,6 +117,23 @@ final class TestServer: @unchecked Sendable {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
         return process.terminationStatus
+    }
+
+    /// Rewrites the config file with other extra lines and sends SIGHUP.
+    func reload(extraConfig: String) throws {
+        self.extraConfig = extraConfig
+        try writeConfig(port: configuredPort)
+        guard let process, process.isRunning else { throw TestFailure("batchd is not running") }
+        kill(process.processIdentifier, SIGHUP)
+    }
+
+    /// Waits until the log contains `text` `count` times.
+    func waitForLog(_ text: String, count: Int = 1, timeout: Double = 10) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while logText.components(separatedBy: text).count - 1 < count {
+            if Date() > deadline { throw TestFailure("'\(text)' not logged \(count) time(s):\n\(logText)") }
+            usleep(20_000)
+        }
     }
 
     /// Kills batchd with SIGKILL, as a crash would, and reaps it.

@@ -1,0 +1,24 @@
+import Synchronization
+
+/// The archive and upload settings a reload may change; each new batch and
+/// each upload reads the current ones.
+final class IngestSettings: Sendable {
+    struct Values: Sendable, Equatable {
+        var pieceSize: Int
+        var compressionLevel: Int32
+        /// Largest single file accepted, in bytes.
+        var maxFileSize: UInt64
+    }
+
+    private let values: Mutex<Values>
+
+    init(_ values: Values) {
+        self.values = Mutex(values)
+    }
+
+    var current: Values { values.withLock { $0 } }
+
+    func update(_ new: Values) {
+        values.withLock { $0 = new }
+    }
+}
