@@ -171,14 +171,7 @@ public final class SSHServer: @unchecked Sendable {
     /// ones still logging in: grace time, tries, startups, per-source caps
     /// and penalties, idle timeout. The address, host key and loops stay.
     public func updateLimits(_ new: SSHServerConfiguration) {
-        settings.withLock { current in
-            current.loginGraceTime = new.loginGraceTime
-            current.maxAuthTries = new.maxAuthTries
-            current.maxStartups = new.maxStartups
-            current.perSourceMaxStartups = new.perSourceMaxStartups
-            current.perSourcePenalties = new.perSourcePenalties
-            current.idleTimeout = new.idleTimeout
-        }
+        settings.withLock { $0.takeLimits(from: new) }
         sourceTracker.update(perSourceLimit: new.perSourceMaxStartups, policy: new.perSourcePenalties)
     }
 

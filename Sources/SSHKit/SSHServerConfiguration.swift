@@ -22,6 +22,13 @@ public struct SSHServerConfiguration: Sendable {
     /// Number of `ssh_event` loop threads that share the connections.
     public var eventLoops: Int = 2
 
+    /// Takes every limit from `other`; the address, host key and loops stay.
+    public mutating func takeLimits(from other: SSHServerConfiguration) {
+        let (address, port, hostKeyPath, eventLoops) = (self.address, self.port, self.hostKeyPath, self.eventLoops)
+        self = other
+        (self.address, self.port, self.hostKeyPath, self.eventLoops) = (address, port, hostKeyPath, eventLoops)
+    }
+
     public init(address: String, port: Int, hostKeyPath: String) {
         self.address = address
         self.port = port
