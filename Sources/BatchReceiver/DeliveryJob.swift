@@ -27,9 +27,11 @@ final class DeliveryJob: @unchecked Sendable {
     private let plans: PlanBox
     /// Sources that failed or served a bad piece for this batch.
     private var badSources = Set<String>()
-    /// Failed attempts per peer; a peer is dropped after `peerAttempts`.
+    /// Failed attempts per peer; a peer is dropped after `peerAttempts`,
+    /// waiting 0.3 s, then twice as long each time (4.5 s in all): on a busy
+    /// machine a peer's grant can reach it well after our plan reached us.
     private var peerFailures: [String: Int] = [:]
-    static let peerAttempts = 3
+    static let peerAttempts = 5
     private var receivedFrom: [String: Int64] = [:]
     /// Rounds of fetching missing pieces before giving up.
     static let maxRounds = 8
@@ -104,10 +106,11 @@ final class DeliveryJob: @unchecked Sendable {
                     // A peer may refuse us for a moment: its grant for this
                     // batch can reach it just after our plan reached us.
                     peerFailures[source.name, default: 0] += 1
-                    if peerFailures[source.name, default: 0] >= DeliveryJob.peerAttempts {
+                    let failures = peerFailures[source.name, default: 0]
+                    if failures >= DeliveryJob.peerAttempts {
                         badSources.insert(source.name)
                     } else {
-                        Thread.sleep(forTimeInterval: 0.3)
+                        Thread.sleep(forTimeInterval: 0.3 * Double(1 << (failures - 1)))
                         round -= 1
                     }
                 }

@@ -55,7 +55,8 @@ struct RelayTests {
         let size = try #require(try server.batch(1)["size"] as? Int)
         let fromServer = received.values.reduce(0) { $0 + ($1["server"] ?? 0) }
         let fromPeers = received.values.reduce(0) { $0 + $1.filter { $0.key != "server" }.values.reduce(0, +) }
-        #expect(fromServer == size, "server sent \(fromServer) of \(size): \(received)")
+        let logs = receivers.map { "\($0.user):\n\($0.logText)" }.joined(separator: "\n")
+        #expect(fromServer == size, "server sent \(fromServer) of \(size): \(received)\n\(logs)")
         #expect(fromPeers == 2 * size, "peers sent \(fromPeers): \(received)")
         for receiver in receivers {
             let landed = receiver.inbox.appendingPathComponent("1-ops.tar.gz").path
