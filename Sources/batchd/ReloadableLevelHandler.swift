@@ -1,3 +1,5 @@
+import BatchServer
+import Foundation
 import Logging
 import Synchronization
 
@@ -17,16 +19,22 @@ final class SharedLogLevel: Sendable {
 }
 
 /// A standard-error log handler whose level is the shared one, unless a
-/// logger sets its own.
+/// logger sets its own; lines are text or JSON (`LogFormat`).
 struct ReloadableLevelHandler: LogHandler {
     private var inner: StreamLogHandler
     private let shared: SharedLogLevel
     private var override: Logger.Level?
+    private let label: String
+    private let format: LogFormat
+    /// JSON lines from all threads go out whole, one write each.
+    private static let output = Mutex(())
 
-    init(label: String, level: SharedLogLevel) {
+    init(label: String, level: SharedLogLevel, format: LogFormat) {
         inner = StreamLogHandler.standardError(label: label)
         inner.logLevel = .trace
         shared = level
+        self.label = label
+        self.format = format
     }
 
     var logLevel: Logger.Level {
@@ -50,6 +58,13 @@ struct ReloadableLevelHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        inner.log(event: event)
+        guard format == .json else { return inner.log(event: event) }
+        var merged = inner.metadataProvider?.get() ?? [:]
+        merged.merge(inner.metadata) { $1 }
+        merged.merge(event.metadata ?? [:]) { $1 }
+        let line = JSONLogLine.format(event, label: label, metadata: merged)
+        ReloadableLevelHandler.output.withLock { _ in
+            line.withUnsafeBytes { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+        }
     }
 }

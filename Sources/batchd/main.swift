@@ -56,7 +56,8 @@ struct Batchd: ParsableCommand {
         }
         if test { return }
         let level = SharedLogLevel(settings.logLevel)
-        LoggingSystem.bootstrap { label in ReloadableLevelHandler(label: label, level: level) }
+        let format = settings.logFormat
+        LoggingSystem.bootstrap { label in ReloadableLevelHandler(label: label, level: level, format: format) }
         let logger = Logger(label: "batchd")
         let server = try DropServer(configuration: settings, logger: logger)
         try server.start()

@@ -37,15 +37,17 @@ import Testing
         #expect(effective.stdout.contains("piecesize 1048576\n"))
         #expect(effective.stdout.contains("maxauthtries 6\n"))
         #expect(effective.stdout.contains("persourcemaxstartups none\n"))
+        #expect(effective.stdout.contains("logformat text\n"))
         #expect(effective.stdout.contains("persourcepenalties authfail:5 noauth:1 grace-exceeded:20 min:15 max:600\n"))
     }
 
     @Test func perSourceLimitsParseAndBadOnesAreNamed() throws {
-        let good = try write("PerSourceMaxStartups 4\nPerSourcePenalties authfail:2 min:3\n")
+        let good = try write("PerSourceMaxStartups 4\nPerSourcePenalties authfail:2 min:3\nLogFormat json\n")
         defer { try? FileManager.default.removeItem(atPath: good) }
         let effective = try ProcessRunner.run([batchd, "-T", "--config", good])
         #expect(effective.status == 0)
         #expect(effective.stdout.contains("persourcemaxstartups 4\n"))
+        #expect(effective.stdout.contains("logformat json\n"))
         #expect(effective.stdout.contains("persourcepenalties authfail:2 noauth:1 grace-exceeded:20 min:3 max:600\n"))
 
         let off = try write("PerSourcePenalties no\n")

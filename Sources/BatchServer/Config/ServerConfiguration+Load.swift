@@ -8,7 +8,7 @@ extension ServerConfiguration {
     public static let keywords: Set<String> = [
         "ListenAddress", "StateDirectory", "HostKey", "LoginGraceTime", "MaxAuthTries", "MaxStartups",
         "PerSourceMaxStartups", "PerSourcePenalties",
-        "IdleTimeout", "EventLoops", "PieceSize", "CompressionLevel", "MaxFileSize", "LogLevel", "Strategy",
+        "IdleTimeout", "EventLoops", "PieceSize", "CompressionLevel", "MaxFileSize", "LogLevel", "LogFormat", "Strategy",
     ]
 
     /// Reads a batchd.conf(5) file over the embedded defaults. Every error
@@ -74,6 +74,7 @@ extension ServerConfiguration {
             "compressionlevel \(compressionLevel)",
             "maxfilesize \(maxFileSize)",
             "loglevel \(logLevel.rawValue)",
+            "logformat \(logFormat.rawValue)",
             "strategy \(strategy.rawValue)",
         ]
     }
@@ -119,6 +120,11 @@ extension ServerConfiguration {
                 throw line.error(.invalidValue(line.value, expected: "one of critical, error, warning, notice, info, debug, trace"))
             }
             logLevel = level
+        case "logformat":
+            guard let format = LogFormat(rawValue: line.value.lowercased()) else {
+                throw line.error(.invalidValue(line.value, expected: "text or json"))
+            }
+            logFormat = format
         case "strategy":
             guard let strategy = RelayStrategy(rawValue: line.value.lowercased()) else {
                 throw line.error(.invalidValue(line.value, expected: "throughput or latency"))

@@ -23,6 +23,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var compressionLevel: Int32 = 6
     public var maxFileSize: UInt64 = 1 << 40
     public var logLevel: Logger.Level = .info
+    public var logFormat = LogFormat.text
     /// How relays among targets are ranked.
     public var strategy = RelayStrategy.throughput
 

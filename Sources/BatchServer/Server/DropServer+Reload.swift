@@ -2,9 +2,6 @@ import Logging
 import SSHKit
 
 extension DropServer {
-    /// Keywords a reload cannot apply to a running server.
-    static let restartOnlyKeywords = ["ListenAddress", "StateDirectory", "HostKey", "EventLoops", "Strategy"]
-
     /// Applies `new` without dropping a connection: authentication limits
     /// and penalties at once, archive settings from the next batch, upload
     /// limits from the next request. Keys, users and topics need no reload:
@@ -23,6 +20,7 @@ extension DropServer {
         if new.hostKey != old.hostKey { pending.append("HostKey") }
         if new.eventLoops != old.eventLoops { pending.append("EventLoops") }
         if new.strategy != old.strategy { pending.append("Strategy") }
+        if new.logFormat != old.logFormat { pending.append("LogFormat") }
         var applied = new
         // What needs a restart stays as it runs, so -T style reports and
         // later reloads compare against what is really in force.
@@ -32,6 +30,7 @@ extension DropServer {
         applied.hostKey = old.hostKey
         applied.eventLoops = old.eventLoops
         applied.strategy = old.strategy
+        applied.logFormat = old.logFormat
         replaceSettings(applied)
         logger.notice("configuration reloaded", metadata: pending.isEmpty ? [:] : ["needs restart": "\(pending.joined(separator: ","))"])
         return pending
