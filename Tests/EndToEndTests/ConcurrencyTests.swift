@@ -85,7 +85,7 @@ struct ConcurrencyTests {
             guard !((batch["files"] as? [[String: Any]]) ?? []).isEmpty else { continue }
             for receiver in [bob, carol] {
                 let landed = try receiver.waitForFile("\(id)-ops.tar.gz", timeout: 120)
-                #expect(try Self.sha256(landed.path) == batch["sha256"] as? String)
+                #expect(try Tree.sha256(landed.path) == batch["sha256"] as? String)
             }
         }
         #expect(server.isRunning, "batchd died:\n\(server.logText)")
@@ -107,9 +107,5 @@ struct ConcurrencyTests {
         usleep(300_000)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-    }
-
-    private static func sha256(_ path: String) throws -> String {
-        try ProcessRunner.run(["sha256sum", path]).stdout.split(separator: " ").first.map(String.init) ?? ""
     }
 }

@@ -46,10 +46,6 @@ struct CrashSafetyTests {
         #expect(try Tree.difference(folder, out) == nil)
     }
 
-    private func sha256(_ path: String) throws -> String {
-        try ProcessRunner.run(["sha256sum", path]).stdout.split(separator: " ").first.map(String.init) ?? ""
-    }
-
     private func drop(_ server: TestServer, alice: String, size: Int, expectSuccess: Bool = true) throws {
         let folder = server.directory.appendingPathComponent("drop-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -114,7 +110,7 @@ struct CrashSafetyTests {
         #expect(sealed["state"] as? String == "sealed")
         for receiver in [bob, carol] {
             let landed = try receiver.waitForFile("1-ops.tar.gz", timeout: 90)
-            #expect(try sha256(landed.path) == sealed["sha256"] as? String)
+            #expect(try Tree.sha256(landed.path) == sealed["sha256"] as? String)
         }
         try expectServesAgain(server, alice: alice)
     }
@@ -133,7 +129,7 @@ struct CrashSafetyTests {
         try restart(server)
         let landed = try bob.waitForFile("1-ops.tar.gz", timeout: 90)
         let batch = try server.batch(1)
-        #expect(try sha256(landed.path) == batch["sha256"] as? String)
+        #expect(try Tree.sha256(landed.path) == batch["sha256"] as? String)
         // After the restart the server served only what bob did not hold.
         let deadline = Date().addingTimeInterval(30)
         var served = 0
@@ -168,7 +164,7 @@ struct CrashSafetyTests {
         let bob = try TestReceiver(server: server, user: "bob", key: bobKey, inbox: inbox)
         defer { bob.stop() }
         let landed = try bob.waitForFile("1-ops.tar.gz", timeout: 60)
-        #expect(try sha256(landed.path) == server.batch(1)["sha256"] as? String)
+        #expect(try Tree.sha256(landed.path) == server.batch(1)["sha256"] as? String)
         let leftovers = Tree.listing(inbox).filter { $0.hasSuffix(".part") }
         #expect(leftovers.isEmpty, "\(leftovers)")
         #expect(try server.integrityCheck() == "ok")

@@ -27,10 +27,6 @@ struct DeliveryTests {
         return folder
     }
 
-    private func sha256(_ path: String) throws -> String {
-        try ProcessRunner.run(["sha256sum", path]).stdout.split(separator: " ").first.map(String.init) ?? ""
-    }
-
     private func waitForTargets(_ server: TestServer, batch: Int, timeout: Double = 60,
                                 until done: ([String: [String: Any]]) -> Bool) throws -> [String: [String: Any]] {
         let deadline = Date().addingTimeInterval(timeout)
@@ -58,8 +54,8 @@ struct DeliveryTests {
 
         let landed = try bob.waitForFile("1-ops.tar.gz")
         let batch = try server.batch(1)
-        #expect(try sha256(landed.path) == batch["sha256"] as? String)
-        #expect(try sha256(landed.path) == sha256(try #require(batch["archive"] as? String)))
+        #expect(try Tree.sha256(landed.path) == batch["sha256"] as? String)
+        #expect(try Tree.sha256(landed.path) == Tree.sha256(try #require(batch["archive"] as? String)))
         let targets = try waitForTargets(server, batch: 1) { $0["bob"]?["state"] as? String == "delivered" }
         let receivedFrom = try #require(targets["bob"]?["received_from"] as? [String: Int])
         #expect(receivedFrom == ["server": batch["size"] as? Int ?? -1])
@@ -110,7 +106,7 @@ struct DeliveryTests {
         #expect(try bob.waitForExit() == 0)
         let landed = bob.inbox.appendingPathComponent("1-from-alice.tar.gz")
         let expected = try server.batch(1)["sha256"] as? String
-        #expect(try sha256(landed.path) == expected)
+        #expect(try Tree.sha256(landed.path) == expected)
         _ = try waitForTargets(server, batch: 1) { $0["bob"]?["state"] as? String == "delivered" }
     }
 
@@ -139,7 +135,7 @@ struct DeliveryTests {
         #expect(bob.logText.contains("wrong SHA-256"))
         let landed = bob.inbox.appendingPathComponent("1-from-alice.tar.gz")
         let expected = try server.batch(1)["sha256"] as? String
-        #expect(try sha256(landed.path) == expected)
+        #expect(try Tree.sha256(landed.path) == expected)
     }
 
     @Test func killedReceiverResumesFromThePiecesItHolds() throws {
@@ -165,7 +161,7 @@ struct DeliveryTests {
         #expect(second.logText.contains("resuming from pieces already held"))
         let landed = second.inbox.appendingPathComponent("1-from-alice.tar.gz")
         let expected = try server.batch(1)["sha256"] as? String
-        #expect(try sha256(landed.path) == expected)
+        #expect(try Tree.sha256(landed.path) == expected)
     }
 
     @Test func changedServerHostKeyIsRefusedLoudly() throws {

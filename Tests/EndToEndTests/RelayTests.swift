@@ -60,7 +60,7 @@ struct RelayTests {
         #expect(fromPeers == 2 * size, "peers sent \(fromPeers): \(received)")
         for receiver in receivers {
             let landed = receiver.inbox.appendingPathComponent("1-ops.tar.gz").path
-            let sha = try ProcessRunner.run(["sha256sum", landed]).stdout.split(separator: " ").first.map(String.init)
+            let sha = try Tree.sha256(landed)
             #expect(sha == (try server.batch(1)["sha256"] as? String))
         }
         #expect(server.logText.contains("relay plan"))
@@ -82,7 +82,7 @@ struct RelayTests {
         #expect(try carol.waitForExit(timeout: 60) == 0)
         #expect(carol.logText.contains("wrong SHA-256"))
         let landed = carol.inbox.appendingPathComponent("1-from-alice.tar.gz").path
-        let sha = try ProcessRunner.run(["sha256sum", landed]).stdout.split(separator: " ").first.map(String.init)
+        let sha = try Tree.sha256(landed)
         #expect(sha == (try server.batch(1)["sha256"] as? String))
         let received = try waitForDelivered(server, batch: 1, users: ["bob", "carol"])
         #expect(received["carol"]?["server"] == (try server.batch(1)["size"] as? Int))

@@ -21,12 +21,7 @@ struct SourceLimitTests {
         #expect(server.logText.contains("PerSourcePenalties"))
 
         // Once no more than min remains, the right key works again.
-        let deadline = Date().addingTimeInterval(10)
-        var later = try server.ssh("alice", key: alice, ["batches"])
-        while !later.succeeded && Date() < deadline {
-            usleep(250_000)
-            later = try server.ssh("alice", key: alice, ["batches"])
-        }
+        let later = try Self.retryingForTenSeconds { try server.ssh("alice", key: alice, ["batches"]) }
         #expect(later.succeeded, "\(later.stderr)\n\(server.logText)")
     }
 
@@ -41,13 +36,19 @@ struct SourceLimitTests {
         #expect(server.logText.contains("PerSourceMaxStartups 2"))
         for fd in idle { close(fd) }
 
-        let deadline = Date().addingTimeInterval(10)
-        var later = try server.ssh("alice", key: alice, ["batches"])
-        while !later.succeeded && Date() < deadline {
-            usleep(250_000)
-            later = try server.ssh("alice", key: alice, ["batches"])
-        }
+        let later = try Self.retryingForTenSeconds { try server.ssh("alice", key: alice, ["batches"]) }
         #expect(later.succeeded, "\(later.stderr)\n\(server.logText)")
+    }
+
+    /// Runs `attempt` until it succeeds, for at most ten seconds; returns the last result.
+    private static func retryingForTenSeconds(_ attempt: () throws -> ProcessResult) throws -> ProcessResult {
+        let deadline = Date().addingTimeInterval(10)
+        var result = try attempt()
+        while !result.succeeded && Date() < deadline {
+            usleep(250_000)
+            result = try attempt()
+        }
+        return result
     }
 
     /// A plain TCP connection to the server's loopback port.

@@ -16,6 +16,11 @@ enum Tree {
         }
     }
 
+    /// The SHA-256 of a file, as `sha256sum` prints it.
+    static func sha256(_ path: String) throws -> String {
+        try ProcessRunner.run(["sha256sum", path]).stdout.split(separator: " ").first.map(String.init) ?? ""
+    }
+
     static func random(_ count: Int) -> Data {
         var generator = SystemRandomNumberGenerator()
         var data = Data(count: count)
