@@ -147,6 +147,28 @@ struct CrashSafetyTests {
         try expectServesAgain(server, alice: alice)
     }
 
+    @Test func batchctlKilledMidPurgeLeavesNoOrphanArchiveAfterRestart() throws {
+        let (server, alice, _, _) = try makeServer(crashAt: nil)
+        defer { server.stop() }
+        try drop(server, alice: alice, size: 1_000_000)
+        try server.waitForSettledBatches(1)
+        let archive = server.stateDirectory + "/archives/1.tar.gz"
+        #expect(FileManager.default.fileExists(atPath: archive))
+
+        let environment = ProcessInfo.processInfo.environment.merging(["BATCHD_TEST_CRASH_AT": "purge"]) { $1 }
+        let purge = try ProcessRunner.run([server.bin.appendingPathComponent("batchctl").path, "--state", server.stateDirectory,
+                                           "batch", "purge", "1"], environment: environment)
+        #expect(purge.status == SIGKILL, "batchctl did not reach the purge crash point: \(purge.status) \(purge.stderr)")
+        #expect(try server.batch(1)["state"] as? String == "purged")
+        #expect(FileManager.default.fileExists(atPath: archive), "the crash point comes before the removal")
+
+        server.terminate()
+        try restart(server)
+        #expect(!FileManager.default.fileExists(atPath: archive))
+        #expect(server.logText.contains("archive left by an interrupted purge or seal removed"))
+        try expectServesAgain(server, alice: alice)
+    }
+
     @Test func receiverKilledBeforeLandingNeverShowsAHalfArchive() throws {
         let (server, alice, bobKey, _) = try makeServer(crashAt: nil)
         defer { server.stop() }

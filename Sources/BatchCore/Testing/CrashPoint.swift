@@ -15,6 +15,8 @@ public enum CrashPoint: String, Sendable {
     /// Receiver: the archive is complete, verified and fsynced under its
     /// `.part` name, not yet renamed to its final name.
     case land
+    /// batchctl: the catalogue says `purged`, the archive is not removed yet.
+    case purge
 
     private static let armed = ProcessInfo.processInfo.environment["BATCHD_TEST_CRASH_AT"].flatMap(CrashPoint.init)
 

@@ -86,6 +86,26 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
             try? FileManager.default.removeItem(atPath: context.layout.staging + "/\(id)")
             try? FileManager.default.removeItem(atPath: context.layout.archive(batch: id))
         }
+        removeOrphanArchives()
+    }
+
+    /// Archives whose batch is not sealed (purged, failed, or unknown), as a
+    /// purge or seal interrupted by a crash can leave, are removed.
+    private func removeOrphanArchives() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: context.layout.archives)) ?? []
+        for name in names where name.hasSuffix(".tar.gz") {
+            guard let id = Int64(name.dropLast(".tar.gz".count)) else { continue }
+            let state = (try? context.catalogue.batch(id: id))??.state
+            guard state != .sealed, state != .open else { continue }
+            let path = context.layout.archive(batch: id)
+            do {
+                try FileManager.default.removeItem(atPath: path)
+                logger.warning("archive left by an interrupted purge or seal removed",
+                               metadata: ["batch": "\(id)", "state": "\(state?.rawValue ?? "unknown")"])
+            } catch {
+                logger.error("cannot remove an orphan archive", metadata: ["path": "\(path)", "error": "\(error)"])
+            }
+        }
     }
 
     // MARK: - SSHServerDelegate
