@@ -14,23 +14,21 @@ extension DropServer {
         DropServer.applyLimits(of: new, to: &ssh)
         sshServer?.updateLimits(ssh)
         context.settings.update(DropServer.ingestValues(of: new))
-        var pending: [String] = []
-        if new.listenAddress != old.listenAddress || new.listenPort != old.listenPort { pending.append("ListenAddress") }
-        if new.stateDirectory != old.stateDirectory { pending.append("StateDirectory") }
-        if new.hostKey != old.hostKey { pending.append("HostKey") }
-        if new.eventLoops != old.eventLoops { pending.append("EventLoops") }
-        if new.strategy != old.strategy { pending.append("Strategy") }
-        if new.logFormat != old.logFormat { pending.append("LogFormat") }
+        // What needs a restart stays as it runs, so later reloads and reports
+        // compare against what is really in force; the keyword is named.
         var applied = new
-        // What needs a restart stays as it runs, so -T style reports and
-        // later reloads compare against what is really in force.
-        applied.listenAddress = old.listenAddress
-        applied.listenPort = old.listenPort
-        applied.stateDirectory = old.stateDirectory
-        applied.hostKey = old.hostKey
-        applied.eventLoops = old.eventLoops
-        applied.strategy = old.strategy
-        applied.logFormat = old.logFormat
+        var pending: [String] = []
+        func keepRunning<T: Equatable>(_ keyword: String, _ setting: WritableKeyPath<ServerConfiguration, T>) {
+            if applied[keyPath: setting] != old[keyPath: setting], !pending.contains(keyword) { pending.append(keyword) }
+            applied[keyPath: setting] = old[keyPath: setting]
+        }
+        keepRunning("ListenAddress", \.listenAddress)
+        keepRunning("ListenAddress", \.listenPort)
+        keepRunning("StateDirectory", \.stateDirectory)
+        keepRunning("HostKey", \.hostKey)
+        keepRunning("EventLoops", \.eventLoops)
+        keepRunning("Strategy", \.strategy)
+        keepRunning("LogFormat", \.logFormat)
         replaceSettings(applied)
         logger.notice("configuration reloaded", metadata: pending.isEmpty ? [:] : ["needs restart": "\(pending.joined(separator: ","))"])
         return pending
