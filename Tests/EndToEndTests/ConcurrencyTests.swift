@@ -97,13 +97,7 @@ struct ConcurrencyTests {
 
     /// Starts an scp of a large file and kills it with SIGKILL mid-upload.
     private static func abortedUpload(_ server: TestServer, user: String, key: String, file: URL) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/scp")
-        process.arguments = server.sshOptions + ["-P", String(server.port), "-i", key, file.path, "\(user)@127.0.0.1:ops/"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let process = try server.startScp([file.path, "\(user)@127.0.0.1:ops/"], key: key)
         usleep(300_000)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()

@@ -59,12 +59,7 @@ struct CrashSafetyTests {
         defer { server.stop() }
         let source = server.directory.appendingPathComponent("big.bin")
         try Tree.writeRandomFile(at: source, size: 300_000_000)
-        let scp = Process()
-        scp.executableURL = URL(fileURLWithPath: "/usr/bin/scp")
-        scp.arguments = server.sshOptions + ["-P", String(server.port), "-i", alice, source.path, "alice@127.0.0.1:ops/"]
-        scp.standardOutput = FileHandle.nullDevice
-        scp.standardError = FileHandle.nullDevice
-        try scp.run()
+        let scp = try server.startScp([source.path, "alice@127.0.0.1:ops/"], key: alice)
         let deadline = Date().addingTimeInterval(30)
         while !server.logText.contains("batch opened") && Date() < deadline { usleep(10_000) }
         usleep(100_000)

@@ -198,12 +198,7 @@ struct RefusalTests {
         let big = server.directory.appendingPathComponent("big.bin")
         try Tree.writeRandomFile(at: big, size: 64 << 20)
         // Kill scp mid-upload: its channel drops before the file completes.
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/scp")
-        process.arguments = server.sshOptions + ["-l", "8000", "-P", String(server.port), "-i", alice, big.path, "alice@127.0.0.1:ops/"]
-        process.standardError = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let process = try server.startScp(["-l", "8000", big.path, "alice@127.0.0.1:ops/"], key: alice)
         sleep(2)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()

@@ -213,6 +213,19 @@ final class TestServer: @unchecked Sendable {
                               timeout: timeout)
     }
 
+    /// Starts `scp` in the background, output discarded, for a test that
+    /// kills it mid-upload; the caller reaps it.
+    func startScp(_ arguments: [String], key: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/scp")
+        process.arguments = sshOptions + ["-P", String(port), "-i", key] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
     func ssh(_ user: String, key: String, _ command: [String], timeout: Double = 60) throws -> ProcessResult {
         try ProcessRunner.run(["ssh"] + sshOptions + ["-p", String(port), "-i", key, "\(user)@127.0.0.1"] + command,
                               timeout: timeout)
