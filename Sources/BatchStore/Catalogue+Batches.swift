@@ -8,12 +8,10 @@ extension Catalogue {
     public func openBatch(source: String, destination: Destination) throws(StoreError) -> Int64 {
         try write { db in
             _ = try Catalogue.recipients(db, of: destination)
-            var topic: String?
-            if case .topic(let name) = destination { topic = name }
             var batch = BatchRecord(
-                id: nil, source: source, destination: destination.component, topic: topic,
+                id: nil, source: source, destination: destination.component, topic: destination.topicName,
                 state: BatchState.open.rawValue, size: nil, sha256: nil, archive: nil, pieceSize: nil,
-                createdAt: Catalogue.now(), sealedAt: nil, failure: nil)
+                createdAt: Catalogue.now(), sealedAt: nil, failure: nil, purgedAt: nil)
             try batch.insert(db)
             return batch.id ?? 0
         }
@@ -134,7 +132,7 @@ extension Catalogue {
                 state: BatchState(rawValue: batch.state) ?? .failed, failure: batch.failure,
                 size: batch.size, sha256: batch.sha256, archive: batch.archive, pieceSize: batch.pieceSize,
                 pieceCount: pieceCount, files: files, targets: targets,
-                createdAt: batch.createdAt, sealedAt: batch.sealedAt)
+                createdAt: batch.createdAt, sealedAt: batch.sealedAt, purgedAt: batch.purgedAt)
         }
     }
 
@@ -143,25 +141,6 @@ extension Catalogue {
         try read { db in
             _ = try Catalogue.batchRecord(db, id: id)
             return try String.fetchAll(db, sql: "SELECT sha256 FROM pieces WHERE batch_id = ? ORDER BY idx", arguments: [id])
-        }
-    }
-
-    /// Marks a sealed or failed batch purged, fails its unresolved offers,
-    /// and returns the archive path the caller must now delete (nil if the
-    /// batch never had one). The record stays for history.
-    public func purgeBatch(id: Int64) throws(StoreError) -> String? {
-        try write { db in
-            var batch = try Catalogue.batchRecord(db, id: id)
-            let state = BatchState(rawValue: batch.state) ?? .failed
-            guard state == .sealed || state == .failed else {
-                throw StoreError.wrongBatchState(id: id, state: state, operation: "purge")
-            }
-            let archive = batch.archive
-            batch.state = BatchState.purged.rawValue
-            batch.archive = nil
-            try batch.update(db)
-            try Catalogue.failUnresolvedOffers(db, batch: id, reason: "batch purged by an admin")
-            return archive
         }
     }
 

@@ -7,6 +7,7 @@ enum CatalogueSchema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1", migrate: v1)
+        migrator.registerMigration("v2", migrate: v2)
         return migrator
     }
 
@@ -104,5 +105,13 @@ enum CatalogueSchema {
             t.column("at", .integer).notNull()
         }
         try db.create(index: "link_samples_on_link", on: "link_samples", columns: ["from_node", "to_node", "at"])
+    }
+
+    /// When a batch was purged; its `failure` says why (an admin, or
+    /// the topic's retention).
+    private static func v2(_ db: Database) throws {
+        try db.alter(table: "batches") { t in
+            t.add(column: "purged_at", .integer)
+        }
     }
 }

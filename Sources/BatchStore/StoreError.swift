@@ -35,6 +35,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case wrongBatchState(id: Int64, state: BatchState, operation: String)
     /// No offer of this batch is addressed to this user.
     case unknownOffer(batch: Int64, target: String)
+    /// A purge without force found targets still fetching the batch.
+    case beingDelivered(id: Int64, targets: [String])
 
     public var description: String {
         switch self {
@@ -70,6 +72,9 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
             return "cannot \(operation) batch \(id): it is \(state.rawValue)"
         case .unknownOffer(let batch, let target):
             return "batch \(batch) was not offered to user '\(target)'"
+        case .beingDelivered(let id, let targets):
+            return "batch \(id) is still being delivered to \(targets.joined(separator: ", ")), so it was not purged; "
+                + "purge it when they have it, or with --force to end those deliveries"
         }
     }
 }

@@ -182,7 +182,7 @@ import Testing
         }
         let result = harness.run(["batch", "purge"] + ids.map(String.init))
         #expect(result.status == 0, "\(result.errors)")
-        #expect(result.output == ids.map { "purged batch \($0)\n" }.joined())
+        #expect(result.output == ids.map { "purged batch \($0) (open offers ended: bob)\n" }.joined())
         for id in ids {
             #expect(!FileManager.default.fileExists(atPath: layout.archive(batch: id)))
             #expect(try catalogue.batch(id: id)?.state == .purged)

@@ -1,5 +1,6 @@
 import BatchCore
 import BatchStore
+import Foundation
 import Testing
 
 @Suite struct BatchCatalogueTests {
@@ -133,16 +134,78 @@ import Testing
         let directory = try TemporaryDirectory()
         let catalogue = try populatedCatalogue(in: directory)
         let id = try catalogue.openBatch(source: "alice", destination: .topic("ops"))
-        #expect(throws: StoreError.wrongBatchState(id: id, state: .open, operation: "purge")) { try catalogue.purgeBatch(id: id) }
+        #expect(throws: StoreError.wrongBatchState(id: id, state: .open, operation: "purge")) {
+            try catalogue.purgeBatch(id: id, reason: "test")
+        }
         try catalogue.sealBatch(id: id, archivePath: "/a/1.tar.gz", summary: sampleSeal, files: sampleFiles)
         try catalogue.updateOffer(batch: id, target: "bob", state: .delivered, detail: "server")
-        #expect(try catalogue.purgeBatch(id: id) == "/a/1.tar.gz")
+        let purged = try catalogue.purgeBatch(id: id, reason: "purged by an admin")
+        #expect(purged == PurgedBatch(id: id, archive: "/a/1.tar.gz", withdrawnFrom: ["carol"]))
         let detail = try #require(try catalogue.batch(id: id))
         #expect(detail.state == .purged)
         #expect(detail.archive == nil)
+        #expect(detail.failure == "purged by an admin")
+        #expect(detail.purgedAt != nil)
         #expect(detail.targets.map(\.state) == [.delivered, .failed])
-        #expect(throws: StoreError.wrongBatchState(id: id, state: .purged, operation: "purge")) { try catalogue.purgeBatch(id: id) }
-        #expect(throws: StoreError.unknownBatch(404)) { try catalogue.purgeBatch(id: 404) }
+        #expect(detail.targets.last?.reason == "batch purged: purged by an admin")
+        #expect(throws: StoreError.wrongBatchState(id: id, state: .purged, operation: "purge")) {
+            try catalogue.purgeBatch(id: id, reason: "test")
+        }
+        #expect(throws: StoreError.unknownBatch(404)) { try catalogue.purgeBatch(id: 404, reason: "test") }
+    }
+
+    @Test func aBatchBeingDeliveredIsPurgedOnlyWhenForced() throws {
+        let directory = try TemporaryDirectory()
+        let catalogue = try populatedCatalogue(in: directory)
+        let id = try catalogue.openBatch(source: "alice", destination: .topic("ops"))
+        try catalogue.sealBatch(id: id, archivePath: "/a/1.tar.gz", summary: sampleSeal, files: sampleFiles)
+        try catalogue.updateOffer(batch: id, target: "bob", state: .accepted)
+        #expect(throws: StoreError.beingDelivered(id: id, targets: ["bob"])) {
+            try catalogue.purgeBatch(id: id, reason: "expired")
+        }
+        #expect(try catalogue.batch(id: id)?.state == .sealed)
+        let purged = try catalogue.purgeBatch(id: id, reason: "purged by an admin", force: true)
+        #expect(purged.withdrawnFrom == ["bob", "carol"])
+        #expect(try catalogue.batch(id: id)?.targets.map(\.state) == [.failed, .failed])
+    }
+
+    @Test func expiredBatchesFollowEachTopicsRetention() throws {
+        let directory = try TemporaryDirectory()
+        let catalogue = try populatedCatalogue(in: directory)
+        let ops = try catalogue.openBatch(source: "alice", destination: .topic("ops"))
+        try catalogue.sealBatch(id: ops, archivePath: "/a/1", summary: sampleSeal, files: sampleFiles)
+        let direct = try catalogue.openBatch(source: "alice", destination: .users(["bob"]))
+        try catalogue.sealBatch(id: direct, archivePath: "/a/2", summary: sampleSeal, files: sampleFiles)
+        let open = try catalogue.openBatch(source: "alice", destination: .topic("ops"))
+        let sealedAt = try #require(try catalogue.batch(id: ops)?.sealedAt)
+
+        let opsOnly: (String?) -> Int? = { $0 == "ops" ? 60 : nil }
+        #expect(try catalogue.expiredBatches(now: sealedAt + 59, retention: opsOnly).isEmpty)
+        #expect(try catalogue.expiredBatches(now: sealedAt + 60, retention: opsOnly)
+            == [ExpiredBatch(id: ops, topic: "ops", sealedAt: sealedAt, retention: 60)])
+        let everything = try catalogue.expiredBatches(now: sealedAt + 3600) { _ in 10 }
+        #expect(everything.map(\.id) == [ops, direct])
+        #expect(!everything.map(\.id).contains(open))
+    }
+
+    @Test func droppedBytesCountSealedAndPurgedBatchesOfOneSourceAndTopic() throws {
+        let directory = try TemporaryDirectory()
+        let catalogue = try populatedCatalogue(in: directory)
+        let total = sampleFiles.reduce(0) { $0 + $1.size }
+        let a = try catalogue.openBatch(source: "alice", destination: .topic("ops"))
+        try catalogue.sealBatch(id: a, archivePath: "/a/1", summary: sampleSeal, files: sampleFiles)
+        let b = try catalogue.openBatch(source: "alice", destination: .topic("ops"))
+        try catalogue.sealBatch(id: b, archivePath: "/a/2", summary: sampleSeal, files: sampleFiles)
+        _ = try catalogue.purgeBatch(id: b, reason: "test")
+        let failed = try catalogue.openBatch(source: "alice", destination: .topic("ops"))
+        try catalogue.failBatch(id: failed, reason: "test")
+        let direct = try catalogue.openBatch(source: "alice", destination: .users(["bob"]))
+        try catalogue.sealBatch(id: direct, archivePath: "/a/3", summary: sampleSeal, files: sampleFiles)
+
+        #expect(try catalogue.droppedBytes(source: "alice", topic: "ops", since: 0) == 2 * total)
+        #expect(try catalogue.droppedBytes(source: "alice", topic: nil, since: 0) == total)
+        #expect(try catalogue.droppedBytes(source: "erin", topic: "ops", since: 0) == 0)
+        #expect(try catalogue.droppedBytes(source: "alice", topic: "ops", since: Int64(Date().timeIntervalSince1970) + 10) == 0)
     }
 
     @Test func offerUpdatesAreRecordedInOrderAndBytesAddUp() throws {

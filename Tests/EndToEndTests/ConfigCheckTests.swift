@@ -64,4 +64,51 @@ import Testing
         #expect(lines.dropFirst().first?.contains("PerSourceMaxStartups") == true)
         #expect(lines.last?.contains("min no greater than max") == true)
     }
+
+    @Test func matchTopicBlocksSetTopicPoliciesAndOnlyThose() throws {
+        let good = try write("""
+            Retention 30d
+            SourceQuota 10G
+            Match Topic ops,reports-*,!reports-test
+                Retention 7d
+                MaxBatchSize 1G
+                PreSealHook "/usr/local/bin/scan --quiet"
+                PreSealTimeout 5m
+            Match All
+            MaxFileSize 2G
+            """)
+        defer { try? FileManager.default.removeItem(atPath: good) }
+        #expect(try ProcessRunner.run([batchd, "-t", "--config", good]).status == 0)
+        let effective = try ProcessRunner.run([batchd, "-T", "--config", good]).stdout
+        #expect(effective.contains("maxfilesize 2147483648\n"), "Match All ends the block")
+        #expect(effective.contains("retention 2592000\nmaxbatchsize none\nsourcequota 10737418240\npresealhook none\npresealtimeout 60\n"),
+                "\(effective)")
+        #expect(effective.contains("""
+            match topic ops,reports-*,!reports-test
+                retention 604800
+                maxbatchsize 1073741824
+                presealhook /usr/local/bin/scan --quiet
+                presealtimeout 300
+            """), "\(effective)")
+
+        let bad = try write("""
+            Match Topic ops
+                ListenAddress 127.0.0.1:2300
+                Retention 0
+                SourceQuota lots
+            Match User bob
+            Match Topic
+            """)
+        defer { try? FileManager.default.removeItem(atPath: bad) }
+        let result = try ProcessRunner.run([batchd, "-t", "--config", bad])
+        #expect(result.status == 1)
+        let lines = result.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.count == 5, "\(result.stderr)")
+        #expect(lines.first?.contains("line 2: 'ListenAddress' cannot be set inside a Match block; only Retention,") == true)
+        #expect(lines.dropFirst().first?.contains("line 3: bad value '0' for 'Retention'") == true)
+        #expect(lines.dropFirst(2).first?.contains("line 4: bad value 'lots' for 'SourceQuota'") == true)
+        #expect(lines.dropFirst(3).first?.contains("line 5: bad value 'User bob' for 'Match'") == true)
+        #expect(lines.dropFirst(4).first?.contains("line 6: bad value 'Topic' for 'Match'") == true)
+    }
 }
+

@@ -21,7 +21,7 @@ public struct ConfigError: Error, Sendable, Hashable, CustomStringConvertible {
         switch problem {
         case .invalidValue(let value, let expected):
             return "\(file) line \(line): bad value '\(value)' for '\(keyword)': expected \(expected)"
-        case .unknownKeyword, .missingValue, .badQuoting:
+        case .unknownKeyword, .missingValue, .badQuoting, .notInMatchBlock:
             return "\(file) line \(line): \(problem)"
         }
     }

@@ -11,6 +11,9 @@ public enum ConfigProblem: Error, Sendable, Hashable, CustomStringConvertible {
     case badQuoting(String)
     /// The value does not parse; `expected` says what would.
     case invalidValue(String, expected: String)
+    /// The keyword is known but not allowed inside a `Match` block; the
+    /// list names those that are.
+    case notInMatchBlock(String, allowed: [String])
 
     public var description: String {
         switch self {
@@ -22,6 +25,8 @@ public enum ConfigProblem: Error, Sendable, Hashable, CustomStringConvertible {
             return "the value of '\(keyword)' has a double quote that is not closed at the end of the line"
         case .invalidValue(let value, let expected):
             return "bad value '\(value)': expected \(expected)"
+        case .notInMatchBlock(let keyword, let allowed):
+            return "'\(keyword)' cannot be set inside a Match block; only \(allowed.joined(separator: ", ")) can"
         }
     }
 }

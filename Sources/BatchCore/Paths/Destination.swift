@@ -27,6 +27,12 @@ public enum Destination: Sendable, Hashable, Codable {
         }
     }
 
+    /// The topic's name, or nil for a drop to named users.
+    public var topicName: String? {
+        if case .topic(let name) = self { return name }
+        return nil
+    }
+
     /// User and topic names: 1–64 bytes of ASCII letters, digits, `.`, `_`
     /// and `-`, not starting with `.` or `-`.
     public static func isValidName(_ name: String) -> Bool {

@@ -13,6 +13,9 @@ public struct AdminContext {
     public let isRemote: Bool
     /// The server's host key file (its `.pub` sits beside it), when known.
     public let hostKeyPath: String?
+    /// The topic settings of the server's config (retention, limits), read
+    /// when a command needs them.
+    public let topicRules: () throws(AdminError) -> TopicRules
     private let output: (String) -> Void
     private let readInput: () -> String?
 
@@ -20,7 +23,9 @@ public struct AdminContext {
     /// ending in a newline; `readInput` returns all of standard input, or nil
     /// when there is none to read.
     public init(catalogue: Catalogue, layout: StateLayout, isRemote: Bool, hostKeyPath: String? = nil,
+                topicRules: @escaping () throws(AdminError) -> TopicRules = { TopicRules() },
                 output: @escaping (String) -> Void, readInput: @escaping () -> String?) {
+        self.topicRules = topicRules
         self.catalogue = catalogue
         self.layout = layout
         self.isRemote = isRemote

@@ -38,6 +38,14 @@ public enum AdminError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The admin's form of a purge that failed.
+    init(_ error: PurgeError) {
+        switch error {
+        case .store(let error): self = .store(error)
+        case .archiveNotRemoved(let path, let reason): self = .archiveNotRemoved(path: path, reason: reason)
+        }
+    }
+
     /// The process exit status for this error, from sysexits(3) where one fits.
     public var exitCode: Int32 {
         switch self {

@@ -16,6 +16,7 @@ struct BatchDescription {
         summary.append(["state", batch.state.rawValue + (batch.failure.map { " (\($0))" } ?? "")])
         summary.append(["created", Self.date(batch.createdAt)])
         if let sealedAt = batch.sealedAt { summary.append(["sealed", Self.date(sealedAt)]) }
+        if let purgedAt = batch.purgedAt { summary.append(["purged", Self.date(purgedAt)]) }
         if let size = batch.size { summary.append(["size", "\(size) bytes"]) }
         if let sha256 = batch.sha256 { summary.append(["sha256", sha256]) }
         if let pieceSize = batch.pieceSize { summary.append(["pieces", "\(batch.pieceCount) of \(pieceSize) bytes"]) }

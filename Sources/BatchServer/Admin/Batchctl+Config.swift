@@ -9,6 +9,18 @@ extension Batchctl {
         try value(of: "StateDirectory", inConfig: path)
     }
 
+    /// The whole batchd.conf(5) file, read as batchd reads it; a file
+    /// batchd would refuse is refused with its first error.
+    static func configuration(fromFile path: String) throws(AdminError) -> ServerConfiguration {
+        do {
+            return try ServerConfiguration.load(path: path)
+        } catch let error as ConfigurationError {
+            throw .configUnreadable(path: path, reason: error.description)
+        } catch {
+            throw .configUnreadable(path: path, reason: "\(error)")
+        }
+    }
+
     /// The value of `keyword` in a batchd.conf(5) file, or nil when unset.
     static func value(of keyword: String, inConfig path: String) throws(AdminError) -> String? {
         let text: String

@@ -42,8 +42,12 @@ public enum Batchctl {
             if let config = root.configFile, let configured = try value(of: "HostKey", inConfig: config) {
                 hostKey = configured
             }
+            let topicRules = { () throws(AdminError) -> TopicRules in
+                guard let config = root.configFile else { return TopicRules() }
+                return try configuration(fromFile: config).topics
+            }
             return AdminContext(catalogue: catalogue, layout: layout, isRemote: false, hostKeyPath: hostKey,
-                                output: output, readInput: readInput)
+                                topicRules: topicRules, output: output, readInput: readInput)
         }
     }
 
@@ -55,6 +59,7 @@ public enum Batchctl {
         catalogue: Catalogue,
         layout: StateLayout,
         hostKeyPath: String? = nil,
+        topicRules: TopicRules = TopicRules(),
         readInput: @escaping () -> String? = { nil },
         output: @escaping (String) -> Void,
         errorOutput: @escaping (String) -> Void
@@ -64,7 +69,7 @@ public enum Batchctl {
                 throw .usage("--config and --state are not accepted over ssh; the server uses its own state")
             }
             return AdminContext(catalogue: catalogue, layout: layout, isRemote: true, hostKeyPath: hostKeyPath,
-                                output: output, readInput: readInput)
+                                topicRules: { topicRules }, output: output, readInput: readInput)
         }
     }
 

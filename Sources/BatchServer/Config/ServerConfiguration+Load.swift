@@ -5,11 +5,12 @@ import SSHKit
 
 extension ServerConfiguration {
     /// The batchd.conf(5) keywords, spelled as the page spells them.
-    public static let keywords: Set<String> = [
+    public static let keywords: Set<String> = Set([
         "ListenAddress", "StateDirectory", "HostKey", "LoginGraceTime", "MaxAuthTries", "MaxStartups",
         "PerSourceMaxStartups", "PerSourcePenalties",
         "IdleTimeout", "EventLoops", "PieceSize", "CompressionLevel", "MaxFileSize", "LogLevel", "LogFormat", "Strategy",
-    ]
+        "Match",
+    ] + TopicPolicy.keywords)
 
     /// Reads a batchd.conf(5) file over the embedded defaults. Every error
     /// names the file, the line and the keyword.
@@ -25,35 +26,69 @@ extension ServerConfiguration {
 
     /// Parses config text over the embedded defaults.
     public static func parse(text: String, fileName: String) throws(ConfigError) -> ServerConfiguration {
-        let lines = try ConfigFile.parse(text: text, fileName: fileName)
-        try ConfigFile.validate(lines, known: keywords)
-        var settings = ServerConfiguration()
-        for line in lines {
-            try settings.apply(line)
-        }
-        return settings
+        try read(ConfigFile.parse(text: text, fileName: fileName)) { error throws(ConfigError) in throw error }
     }
 
     /// Every problem in config text, not only the first: `batchd -t`
     /// reports them all, each naming its file, line and keyword.
     public static func problems(in text: String, fileName: String) -> [ConfigError] {
-        let lines: [ConfigLine]
+        var problems: [ConfigError] = []
         do {
-            lines = try ConfigFile.parse(text: text, fileName: fileName)
+            _ = try read(ConfigFile.parse(text: text, fileName: fileName)) { problems.append($0) }
         } catch {
             return [error]
         }
-        var problems = ConfigFile.unknownKeywords(in: lines, known: keywords)
-        let known = Set(keywords.map { $0.lowercased() })
-        var scratch = ServerConfiguration()
-        for line in lines where known.contains(line.key) {
-            do {
-                try scratch.apply(line)
+        return problems
+    }
+
+    /// Applies `lines` in order over the defaults, handing each bad line
+    /// to `report`, which throws to stop at the first or returns to go on.
+    /// A `Match Topic` line starts a block that topic keywords only may
+    /// fill; `Match All` ends it, as in sshd_config(5).
+    private static func read(
+        _ lines: [ConfigLine], report: (ConfigError) throws(ConfigError) -> Void
+    ) throws(ConfigError) -> ServerConfiguration {
+        var settings = ServerConfiguration()
+        var block: Int?
+        for line in lines {
+            do throws(ConfigError) {
+                if line.key == "match" {
+                    block = nil
+                    if let match = try topicMatch(line) {
+                        settings.topics.matches.append(match)
+                        block = settings.topics.matches.count - 1
+                    }
+                } else if let change = try TopicPolicy.change(for: line) {
+                    if let block {
+                        settings.topics.matches[block].changes.append(change)
+                    } else {
+                        settings.topics.defaults.apply(change)
+                    }
+                } else if block != nil, keywords.contains(where: { $0.lowercased() == line.key }) {
+                    throw line.error(.notInMatchBlock(line.keyword, allowed: TopicPolicy.keywords))
+                } else {
+                    try settings.apply(line)
+                }
             } catch {
-                problems.append(error)
+                try report(error)
             }
         }
-        return problems.sorted { $0.line < $1.line }
+        return settings
+    }
+
+    /// `Match Topic PATTERN[,PATTERN…]`, or nil for `Match All`.
+    private static func topicMatch(_ line: ConfigLine) throws(ConfigError) -> TopicMatch? {
+        let words = line.value.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        if words.count == 1, words[0].lowercased() == "all" { return nil }
+        let expected = "Topic followed by topic names or patterns (ops, ops-*, !ops-test), or All"
+        guard words.count >= 2, words[0].lowercased() == "topic" else {
+            throw line.error(.invalidValue(line.value, expected: expected))
+        }
+        let patterns = words.dropFirst().joined(separator: ",").split(separator: ",").map(String.init)
+        guard !patterns.isEmpty, patterns.allSatisfy({ $0 != "!" }) else {
+            throw line.error(.invalidValue(line.value, expected: expected))
+        }
+        return TopicMatch(patterns: patterns)
     }
 
     /// The effective settings as `Keyword value` lines, as `sshd -T`
@@ -76,7 +111,9 @@ extension ServerConfiguration {
             "loglevel \(logLevel.rawValue)",
             "logformat \(logFormat.rawValue)",
             "strategy \(strategy.rawValue)",
-        ]
+        ] + topics.defaults.effectiveLines + topics.matches.flatMap { match in
+            ["match topic \(match.patterns.joined(separator: ","))"] + match.changes.map { "    " + $0.effectiveLine }
+        }
     }
 
     private mutating func apply(_ line: ConfigLine) throws(ConfigError) {

@@ -26,6 +26,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var logFormat = LogFormat.text
     /// How relays among targets are ranked.
     public var strategy = RelayStrategy.throughput
+    /// Retention, size limits, quotas and the pre-seal hook, per topic.
+    public var topics = TopicRules()
 
     public init() {}
 }

@@ -48,7 +48,16 @@ final class Notifier: Sendable {
         // Upstream targets learn their grants before anyone is told to
         // fetch from them: plans go out in acceptance order.
         for handler in online {
-            if let plan = plans[handler.user] { handler.send(plan) }
+            if let plan = plans[handler.user] { handler.send(.plan(plan)) }
+        }
+    }
+
+    /// Tells the online `targets` that `batch` is no longer offered to them
+    /// (it was purged), so they stop waiting for it.
+    func withdraw(_ batch: Int64, from targets: [String], reason: String) {
+        let online = subscribers.withLock { map in targets.flatMap { map[$0].map { Array($0.values) } ?? [] } }
+        for handler in online {
+            handler.send(.withdrawn(batch: batch, reason: reason))
         }
     }
 

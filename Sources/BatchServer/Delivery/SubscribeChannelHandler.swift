@@ -69,11 +69,12 @@ final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
         channel.execute { [self] in deliver(batch: batch, frame: frame) }
     }
 
-    /// Queues a relay plan for this subscriber; safe from any thread.
-    func send(_ plan: Plan) {
+    /// Queues a message (a relay plan, a withdrawn offer) for this
+    /// subscriber; safe from any thread.
+    func send(_ message: SubscriptionMessage) {
         channel.execute { [self] in
             guard !channel.isClosed else { return }
-            write(.plan(plan))
+            write(message)
         }
     }
 

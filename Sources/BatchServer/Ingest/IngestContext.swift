@@ -12,6 +12,11 @@ struct IngestContext: Sendable {
     var compressionLevel: Int32 { settings.current.compressionLevel }
     /// Largest single file accepted, in bytes.
     var maxFileSize: UInt64 { settings.current.maxFileSize }
+    /// Limits, retention and the pre-seal hook for drops to `topic` (to
+    /// named users when nil), as the config now says.
+    func policy(forTopic topic: String?) -> TopicPolicy { settings.current.topics.policy(forTopic: topic) }
+    /// Bytes of open batches, which quotas count beside sealed ones.
+    let ledger = QuotaLedger()
     let logger: Logger
     /// Told of every sealed batch, to offer it at once.
     let notifier: Notifier

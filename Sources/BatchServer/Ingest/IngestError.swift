@@ -16,6 +16,10 @@ public enum IngestError: Error, Sendable, Equatable, CustomStringConvertible {
     case linksRefused
     case crossDestination(String, String)
     case fileTooLarge(String, UInt64)
+    /// The batch would hold more than its topic's MaxBatchSize.
+    case batchTooLarge(destination: String, limit: Int64)
+    /// The source would drop more than its SourceQuota in 24 hours.
+    case quotaExceeded(destination: String, quota: Int64, used: Int64)
     case badHandle
     case tooManyHandles(Int)
     case unsupported(String)
@@ -47,6 +51,12 @@ public enum IngestError: Error, Sendable, Equatable, CustomStringConvertible {
             return "cannot move '\(from)' to '\(to)': a file stays in the batch it was dropped into"
         case .fileTooLarge(let path, let limit):
             return "'\(path)' would exceed the largest file allowed (\(limit) bytes)"
+        case .batchTooLarge(let destination, let limit):
+            return "the batch for '\(destination)' would exceed \(ByteCountText.describe(limit)), "
+                + "the largest batch it accepts (MaxBatchSize); send the rest as another batch"
+        case .quotaExceeded(let destination, let quota, let used):
+            return "this would exceed your quota for '\(destination)': \(ByteCountText.describe(used)) of "
+                + "\(ByteCountText.describe(quota)) used in the last 24 hours (SourceQuota); try again later or ask an admin"
         case .badHandle:
             return "no such open file or folder handle"
         case .tooManyHandles(let limit):
@@ -64,7 +74,8 @@ public enum IngestError: Error, Sendable, Equatable, CustomStringConvertible {
         case .noSuchFile, .recipients, .notADirectory: return .noSuchFile
         case .unsupported: return .opUnsupported
         case .badHandle: return .failure
-        case .storage, .alreadyExists, .directoryNotEmpty, .isADirectory, .tooManyHandles: return .failure
+        case .storage, .alreadyExists, .directoryNotEmpty, .isADirectory, .tooManyHandles, .batchTooLarge, .quotaExceeded:
+            return .failure
         default: return .permissionDenied
         }
     }

@@ -8,6 +8,8 @@ final class IngestSettings: Sendable {
         var compressionLevel: Int32
         /// Largest single file accepted, in bytes.
         var maxFileSize: UInt64
+        /// Limits, retention and the pre-seal hook per topic.
+        var topics: TopicRules
     }
 
     private let values: Mutex<Values>

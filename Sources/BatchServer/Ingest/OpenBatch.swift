@@ -14,6 +14,11 @@ final class OpenBatch {
     private let context: IngestContext
     private let stagingDirectory: String
     private let archiver: BatchArchiver
+    /// The topic's settings when the batch opened: its limits hold for the
+    /// whole batch, even if a reload changes them meanwhile.
+    private let policy: TopicPolicy
+    /// The batch's bytes against MaxBatchSize and the source's SourceQuota.
+    let budget: BatchBudget
     private var logger: Logger
     /// Relative path ("a/b.txt") → entry. The destination folder itself is "".
     private var entries: [String: DropEntry] = [:]
@@ -36,6 +41,9 @@ final class OpenBatch {
         stagingDirectory = context.layout.staging + "/\(id)"
         archiver = BatchArchiver(batch: id, archivePath: context.layout.archive(batch: id),
                                  pieceSize: context.pieceSize, level: context.compressionLevel)
+        policy = context.policy(forTopic: destination.topicName)
+        budget = BatchBudget(destination: destination, source: source, policy: policy, ledger: context.ledger,
+                             catalogue: context.catalogue)
         logger = context.logger
         logger[metadataKey: "batch"] = "\(id)"
         logger[metadataKey: "user"] = "\(source)"
@@ -99,6 +107,7 @@ final class OpenBatch {
     func openFile(_ relative: String, truncate: Bool, exclusive: Bool) throws(IngestError) -> StagedFile {
         guard !isSealing else { throw .storage("the batch is already sealing") }
         try requireParent(of: relative)
+        try budget.refresh()
         switch entries[relative] {
         case .directory?:
             throw .isADirectory(relative)
@@ -178,7 +187,10 @@ final class OpenBatch {
         isSealing = true
         let group = context.pendingSeals
         group.enter()
+        let budget = self.budget
         let completion: @Sendable () -> Void = {
+            // Sealed bytes are in the catalogue now; failed ones count for nothing.
+            budget.release()
             completion()
             group.leave()
         }
@@ -223,35 +235,80 @@ final class OpenBatch {
             return
         }
         let rebuild = rebuildNeeded ? complete.map { job(for: $0.key, $0.entry) } : nil
-        archiver.finish(rebuild: rebuild) { result in
-            switch result {
-            case .success(let summary):
-                CrashPoint.seal.reached()
-                do {
-                    let recipients = try catalogue.sealBatch(
-                        id: id, archivePath: archivePath,
-                        summary: SealInfo(size: Int64(summary.size), sha256: summary.sha256,
-                                          pieceSize: summary.pieceSize, pieces: summary.pieces),
-                        files: files)
-                    logger.info("batch sealed", metadata: [
-                        "files": "\(files.count)", "size": "\(summary.size)", "sha256": "\(summary.sha256)",
-                        "pieces": "\(summary.pieces.count)", "recipients": "\(recipients.joined(separator: ","))",
-                    ])
-                    notifier.batchSealed(id, recipients: recipients)
-                } catch {
-                    logger.error("cannot record sealed batch", metadata: ["error": "\(error)"])
-                    try? catalogue.failBatch(id: id, reason: "\(error)")
+        let archiver = self.archiver
+        let finish: @Sendable () -> Void = {
+            archiver.finish(rebuild: rebuild) { result in
+                switch result {
+                case .success(let summary):
+                    CrashPoint.seal.reached()
+                    do {
+                        let recipients = try catalogue.sealBatch(
+                            id: id, archivePath: archivePath,
+                            summary: SealInfo(size: Int64(summary.size), sha256: summary.sha256,
+                                              pieceSize: summary.pieceSize, pieces: summary.pieces),
+                            files: files)
+                        logger.info("batch sealed", metadata: [
+                            "files": "\(files.count)", "size": "\(summary.size)", "sha256": "\(summary.sha256)",
+                            "pieces": "\(summary.pieces.count)", "recipients": "\(recipients.joined(separator: ","))",
+                        ])
+                        notifier.batchSealed(id, recipients: recipients)
+                    } catch {
+                        logger.error("cannot record sealed batch", metadata: ["error": "\(error)"])
+                        try? catalogue.failBatch(id: id, reason: "\(error)")
+                    }
+                case .failure(let error):
+                    logger.error("batch failed", metadata: ["error": "\(error)"])
+                    do {
+                        try catalogue.failBatch(id: id, reason: error.description)
+                    } catch {
+                        logger.error("cannot record failed batch", metadata: ["error": "\(error)"])
+                    }
                 }
-            case .failure(let error):
-                logger.error("batch failed", metadata: ["error": "\(error)"])
-                do {
-                    try catalogue.failBatch(id: id, reason: error.description)
-                } catch {
-                    logger.error("cannot record failed batch", metadata: ["error": "\(error)"])
+                cleanUp()
+                completion()
+            }
+        }
+        guard let command = policy.preSealHook else { return finish() }
+        let hook = PreSealHook(command: command, timeout: policy.preSealTimeout)
+        let folder = staging + "/files"
+        let tree = complete.map { key, entry -> (path: String, stagingPath: String?) in
+            if case .file(let file) = entry { return (key, file.stagingPath) }
+            return (key, nil)
+        }
+        let environment = [
+            "BATCHD_BATCH": "\(id)", "BATCHD_TOPIC": destination.topicName ?? "", "BATCHD_DESTINATION": destination.component,
+            "BATCHD_SOURCE": source, "BATCHD_FILES": "\(files.count)",
+            "BATCHD_BYTES": "\(files.reduce(Int64(0)) { $0 + $1.size })",
+        ]
+        DispatchQueue.global(qos: .utility).async {
+            let started = ContinuousClock.now
+            let verdict: PreSealHook.Verdict
+            let output: String
+            do {
+                try PreSealHook.lay(tree, in: folder)
+                (verdict, output) = hook.run(in: folder, environment: environment)
+            } catch {
+                (verdict, output) = (.rejected("the pre-seal hook could not be given the files: \(error.localizedDescription)"), "")
+            }
+            let took = "\((ContinuousClock.now - started).components.seconds) s"
+            switch verdict {
+            case .accepted:
+                logger.info("pre-seal hook accepted the batch", metadata: ["took": "\(took)"])
+                finish()
+            case .rejected(let reason):
+                logger.notice("pre-seal hook rejected the batch", metadata: [
+                    "reason": "\(reason)", "took": "\(took)", "output": "\(output.prefix(4096))",
+                ])
+                archiver.discard {
+                    do {
+                        try catalogue.failBatch(id: id, reason: reason)
+                    } catch {
+                        logger.error("cannot record rejected batch", metadata: ["error": "\(error)"])
+                    }
+                    cleanUp()
+                    completion()
                 }
             }
-            cleanUp()
-            completion()
         }
     }
 
@@ -266,7 +323,8 @@ final class OpenBatch {
 
     private func newStagedFile(_ relative: String, truncate: Bool) throws(IngestError) -> StagedFile {
         nextStagingNumber += 1
-        return try StagedFile(path: relative, stagingPath: stagingDirectory + "/\(nextStagingNumber).part", truncate: truncate)
+        return try StagedFile(path: relative, stagingPath: stagingDirectory + "/\(nextStagingNumber).part", truncate: truncate,
+                              budget: budget)
     }
 
     private func takeSequence() -> Int {

@@ -20,7 +20,8 @@ final class SCPChannelHandler: SSHChannelHandler, @unchecked Sendable {
     private var targetName = ""
     private var times: (mtime: Int64, atime: Int64)?
     private var current: (batch: OpenBatch, file: StagedFile, offset: UInt64)?
-    private var skipping = false
+    /// Why the file being received is skipped: its data is read and dropped.
+    private var skipped: IngestError?
     private var errors = 0
 
     init(arguments: [String], channel: SSHChannel, drops: DropSession, logger: Logger) {
@@ -127,11 +128,18 @@ final class SCPChannelHandler: SSHChannelHandler, @unchecked Sendable {
                 folders.removeLast()
             }
             reply(try parser.accept(), on: channel)
-        case .fileStart(let mode, _, let name):
+        case .fileStart(let mode, let size, let name):
             let path = place(name)
-            do {
+            do throws(IngestError) {
                 let batch = try drops.batch(for: destination!)
                 let file = try batch.openFile(path, truncate: true, exclusive: false)
+                do {
+                    // The size comes first: refuse before any data is sent.
+                    try batch.budget.checkRoom(for: Int64(clamping: size))
+                } catch {
+                    try? batch.remove(path)
+                    throw error
+                }
                 file.mode = mode & 0o7777
                 file.mtime = times?.mtime
                 current = (batch, file, 0)
@@ -150,17 +158,17 @@ final class SCPChannelHandler: SSHChannelHandler, @unchecked Sendable {
                 logger.error("cannot stage scp data", metadata: ["error": "\(error)"])
                 try? batch.remove(file.path)
                 current = nil
-                skipping = true
+                skipped = error
             }
         case .fileEnd:
             if let (batch, file, _) = current {
                 batch.complete(file)
                 current = nil
                 reply(try parser.accept(), on: channel)
-            } else if skipping {
-                skipping = false
+            } else if let reason = skipped {
+                skipped = nil
                 errors += 1
-                reply(try parser.reject("the server could not store the file"), on: channel)
+                reply(try parser.reject(reason.description), on: channel)
             } else {
                 reply(try parser.accept(), on: channel)
             }

@@ -106,12 +106,22 @@ final class SFTPChannelHandler: SSHChannelHandler {
         case .open(_, let raw, let flags, let attrs):
             return try open(raw, flags: flags, attrs: attrs, id: id)
         case .write(_, let handle, let offset, let data):
-            guard case .file(_, let file)? = try lookup(handle) else { throw .badHandle }
-            let end = offset.addingReportingOverflow(UInt64(data.count))
-            guard !end.overflow, end.partialValue <= drops.context.maxFileSize else {
-                throw .fileTooLarge(file.path, drops.context.maxFileSize)
+            guard case .file(let batch, let file)? = try lookup(handle) else { throw .badHandle }
+            do throws(IngestError) {
+                let end = offset.addingReportingOverflow(UInt64(data.count))
+                guard !end.overflow, end.partialValue <= drops.context.maxFileSize else {
+                    throw .fileTooLarge(file.path, drops.context.maxFileSize)
+                }
+                try file.write(data, at: offset)
+            } catch {
+                // A file refused for its size is never archived cut short:
+                // it leaves the batch, and later writes to it fail too.
+                switch error {
+                case .fileTooLarge, .batchTooLarge, .quotaExceeded: try? batch.remove(file.path)
+                default: break
+                }
+                throw error
             }
-            try file.write(data, at: offset)
             return ok(id)
         case .close(_, let handle):
             let handleSlot = try lookup(handle)

@@ -18,16 +18,27 @@ final class StagedFile {
     var isArchived = false
     /// Order of completion, which is the order inside the archive.
     var sequence = 0
+    /// The batch's limits, which every growth and shrink of the file is counted against.
+    private let budget: BatchBudget
+    /// Set once the file left the batch and its bytes stopped counting.
+    private var isReleased = false
 
-    init(path: String, stagingPath: String, truncate: Bool) throws(IngestError) {
+    init(path: String, stagingPath: String, truncate: Bool, budget: BatchBudget) throws(IngestError) {
         self.path = path
         self.stagingPath = stagingPath
+        self.budget = budget
         let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : 0)
         descriptor = open(stagingPath, flags, 0o600)
         guard descriptor >= 0 else { throw .storage(String(cString: strerror(errno))) }
         if !truncate {
             var info = stat()
             if fstat(descriptor, &info) == 0 { size = UInt64(info.st_size) }
+        }
+        do {
+            try budget.grow(by: Int64(size))
+        } catch {
+            close(descriptor)
+            throw error
         }
     }
 
@@ -37,19 +48,25 @@ final class StagedFile {
 
     var isOpen: Bool { descriptor >= 0 }
 
-    /// Writes `data` at `offset`, growing the file as needed.
+    /// Writes `data` at `offset`, growing the file as needed. Growth past
+    /// the batch's limits is refused before anything is written.
     func write(_ data: UnsafeRawBufferPointer, at offset: UInt64) throws(IngestError) {
         guard isOpen else { throw .badHandle }
+        let end = offset + UInt64(data.count)
+        let growth = end > size ? Int64(end - size) : 0
+        try budget.grow(by: growth)
         var done = 0
         while done < data.count {
             let n = pwrite(descriptor, data.baseAddress! + done, data.count - done, off_t(offset) + off_t(done))
             if n < 0 {
                 if errno == EINTR { continue }
-                throw .storage(String(cString: strerror(errno)))
+                let reason = String(cString: strerror(errno))
+                budget.shrink(by: growth)
+                throw .storage(reason)
             }
             done += n
         }
-        size = max(size, offset + UInt64(data.count))
+        size = max(size, end)
     }
 
     /// Writes `bytes` at `offset`.
@@ -62,9 +79,13 @@ final class StagedFile {
 
     /// Truncates or extends the file, as SETSTAT with a size asks.
     func resize(to newSize: UInt64) throws(IngestError) {
+        if newSize > size { try budget.grow(by: Int64(newSize - size)) }
         guard truncate(stagingPath, off_t(newSize)) == 0 else {
-            throw .storage(String(cString: strerror(errno)))
+            let reason = String(cString: strerror(errno))
+            if newSize > size { budget.shrink(by: Int64(newSize - size)) }
+            throw .storage(reason)
         }
+        if newSize < size { budget.shrink(by: Int64(size - newSize)) }
         size = newSize
     }
 
@@ -77,11 +98,17 @@ final class StagedFile {
         isComplete = true
     }
 
-    /// Closes the descriptor without completing (connection dropped).
+    /// Closes the descriptor without completing (connection dropped), or
+    /// takes the file out of the batch (replaced or removed): its bytes no
+    /// longer count against the batch's limits.
     func abandon() {
         if descriptor >= 0 {
             close(descriptor)
             descriptor = -1
+        }
+        if !isReleased {
+            isReleased = true
+            budget.shrink(by: Int64(size))
         }
     }
 

@@ -45,6 +45,6 @@ extension DropServer {
 
     static func ingestValues(of configuration: ServerConfiguration) -> IngestSettings.Values {
         IngestSettings.Values(pieceSize: configuration.pieceSize, compressionLevel: configuration.compressionLevel,
-                              maxFileSize: configuration.maxFileSize)
+                              maxFileSize: configuration.maxFileSize, topics: configuration.topics)
     }
 }

@@ -25,6 +25,7 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
         settings.withLock { $0 = new }
     }
     private var revocationTimer: DispatchSourceTimer?
+    private let sweeper: RetentionSweeper
 
     /// Opens the catalogue and prepares the state directory. Open batches
     /// left by a previous run are marked failed: their uploads never completed.
@@ -39,6 +40,7 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
         context = IngestContext(
             catalogue: catalogue, layout: layout, settings: IngestSettings(DropServer.ingestValues(of: configuration)), logger: logger,
             notifier: Notifier(catalogue: catalogue, strategy: configuration.strategy, logger: logger))
+        sweeper = RetentionSweeper(catalogue: catalogue, settings: context.settings, notifier: context.notifier, logger: logger)
         try recoverInterruptedBatches()
     }
 
@@ -62,6 +64,7 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
         timer.setEventHandler { [notifier = context.notifier] in notifier.checkRevocations() }
         timer.resume()
         revocationTimer = timer
+        sweeper.start()
         logger.notice("listening", metadata: ["address": "\(configuration.listenAddress):\(server.boundPort)",
                                               "state": "\(configuration.stateDirectory)"])
         return server.boundPort
@@ -72,6 +75,7 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
     public func stop(timeout: Double = 120) {
         revocationTimer?.cancel()
         revocationTimer = nil
+        sweeper.stop()
         server?.stop()
         server = nil
         if context.pendingSeals.wait(timeout: .now() + timeout) == .timedOut {
@@ -268,12 +272,13 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
         let catalogue = context.catalogue
         let layout = context.layout
         let hostKey = configuration.hostKey
+        let topics = configuration.topics
         // Only `--key -` reads standard input; waiting for EOF otherwise
         // would hang an interactive `ssh`.
         let readsInput = zip(arguments, arguments.dropFirst()).contains { $0 == "--key" && $1 == "-" }
         return CommandChannelHandler(channel: channel, readsInput: readsInput) { input, output in
             Batchctl.runRemote(arguments: arguments, catalogue: catalogue, layout: layout, hostKeyPath: hostKey,
-                               readInput: { input }, output: output.write, errorOutput: output.writeError)
+                               topicRules: topics, readInput: { input }, output: output.write, errorOutput: output.writeError)
         }
     }
 

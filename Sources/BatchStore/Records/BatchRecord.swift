@@ -18,6 +18,7 @@ struct BatchRecord: Codable, FetchableRecord, MutablePersistableRecord {
     var createdAt: Int64
     var sealedAt: Int64?
     var failure: String?
+    var purgedAt: Int64?
 
     mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID

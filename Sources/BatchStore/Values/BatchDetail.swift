@@ -50,7 +50,7 @@ public struct BatchDetail: Sendable, Equatable, Codable {
     public var source: String
     /// The batch's state.
     public var state: BatchState
-    /// Why it failed; nil unless failed.
+    /// Why it failed or was purged; nil otherwise.
     public var failure: String?
     /// The archive size in bytes; nil until sealed.
     public var size: Int64?
@@ -70,9 +70,11 @@ public struct BatchDetail: Sendable, Equatable, Codable {
     public var createdAt: Int64
     /// When it sealed, in Unix seconds.
     public var sealedAt: Int64?
+    /// When it was purged, in Unix seconds.
+    public var purgedAt: Int64?
 
     /// Creates a batch description.
-    public init(id: Int64, topic: String?, destination: String, source: String, state: BatchState, failure: String?, size: Int64?, sha256: String?, archive: String?, pieceSize: Int?, pieceCount: Int, files: [FileEntry], targets: [Target], createdAt: Int64, sealedAt: Int64?) {
+    public init(id: Int64, topic: String?, destination: String, source: String, state: BatchState, failure: String?, size: Int64?, sha256: String?, archive: String?, pieceSize: Int?, pieceCount: Int, files: [FileEntry], targets: [Target], createdAt: Int64, sealedAt: Int64?, purgedAt: Int64? = nil) {
         self.id = id
         self.topic = topic
         self.destination = destination
@@ -88,6 +90,7 @@ public struct BatchDetail: Sendable, Equatable, Codable {
         self.targets = targets
         self.createdAt = createdAt
         self.sealedAt = sealedAt
+        self.purgedAt = purgedAt
     }
 
     enum CodingKeys: String, CodingKey {
@@ -96,6 +99,7 @@ public struct BatchDetail: Sendable, Equatable, Codable {
         case pieceCount = "piece_count"
         case createdAt = "created_at"
         case sealedAt = "sealed_at"
+        case purgedAt = "purged_at"
     }
 
     // Written by hand: the contract shows `"topic": null` for @user batches,
@@ -117,5 +121,6 @@ public struct BatchDetail: Sendable, Equatable, Codable {
         try c.encode(targets, forKey: .targets)
         try c.encode(createdAt, forKey: .createdAt)
         try c.encode(sealedAt, forKey: .sealedAt)
+        try c.encode(purgedAt, forKey: .purgedAt)
     }
 }

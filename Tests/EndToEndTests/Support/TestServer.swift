@@ -33,7 +33,8 @@ final class TestServer: @unchecked Sendable {
         self.extraConfig = extraConfig
     }
 
-    private var extraConfig: String
+    /// Lines added to the config file at each start.
+    var extraConfig: String
     /// The port the config file names (0: any free one).
     private var configuredPort = 0
 

@@ -1,0 +1,92 @@
+import BatchCore
+import BatchStore
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+
+/// Purges sealed batches kept past their topic's `Retention`, off the
+/// network loops: at start, then as often as the shortest retention
+/// needs (a quarter of it, between once a second and once a minute). A
+/// batch a target is still fetching is kept and tried again; targets
+/// still waiting on its offer are told it is withdrawn.
+/// `timer` is touched only by `start` and `stop`, which the thread that
+/// owns the server calls; the rest runs on `queue` or under `state`'s lock.
+final class RetentionSweeper: @unchecked Sendable {
+    private let catalogue: Catalogue
+    private let settings: IngestSettings
+    private let notifier: Notifier
+    private let logger: Logger
+    private let queue = DispatchQueue(label: "retention", qos: .utility)
+
+    private var timer: DispatchSourceTimer?
+
+    private struct State {
+        var nextSweep: ContinuousClock.Instant = .now
+        /// Expired batches already logged as kept, so each is logged once.
+        var reportedKept: Set<Int64> = []
+    }
+
+    private let state = Mutex(State())
+
+    init(catalogue: Catalogue, settings: IngestSettings, notifier: Notifier, logger: Logger) {
+        self.catalogue = catalogue
+        self.settings = settings
+        self.notifier = notifier
+        self.logger = logger
+    }
+
+    /// Starts checking once a second whether a sweep is due.
+    func start() {
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now(), repeating: .seconds(1))
+        timer.setEventHandler { [self] in tick() }
+        self.timer = timer
+        timer.resume()
+    }
+
+    func stop() {
+        timer?.cancel()
+        timer = nil
+    }
+
+    private func tick() {
+        let rules = settings.current.topics
+        guard let shortest = rules.shortestRetention else { return }
+        let due = state.withLock { current -> Bool in
+            guard current.nextSweep <= .now else { return false }
+            current.nextSweep = .now + .seconds(min(60, max(1, shortest / 4)))
+            return true
+        }
+        if due { sweep(rules) }
+    }
+
+    /// One pass over the sealed batches.
+    func sweep(_ rules: TopicRules) {
+        let results: [Purge.SweepResult]
+        do {
+            results = try Purge.expired(rules: rules, catalogue: catalogue, now: Int64(Date().timeIntervalSince1970))
+        } catch {
+            logger.error("cannot look for expired batches", metadata: ["error": "\(error)"])
+            return
+        }
+        for result in results {
+            switch result {
+            case .purged(let purged, let batch):
+                let reason = "expired after \(DurationText.describe(batch.retention)) (Retention)"
+                logger.notice("batch purged", metadata: [
+                    "batch": "\(purged.id)", "reason": "\(reason)", "topic": "\(batch.topic ?? "-")",
+                    "withdrawn": "\(purged.withdrawnFrom.joined(separator: ","))",
+                ])
+                notifier.withdraw(purged.id, from: purged.withdrawnFrom, reason: reason)
+            case .kept(let batch, let error):
+                guard state.withLock({ $0.reportedKept.insert(batch.id).inserted }) else { continue }
+                if case .store(.beingDelivered) = error {
+                    logger.info("expired batch kept until its deliveries finish", metadata: ["batch": "\(batch.id)", "reason": "\(error)"])
+                } else {
+                    logger.error("cannot purge an expired batch", metadata: ["batch": "\(batch.id)", "error": "\(error)"])
+                }
+            }
+        }
+    }
+}
