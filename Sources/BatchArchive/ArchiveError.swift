@@ -35,6 +35,13 @@ public enum ArchiveError: Error, Sendable, Equatable, CustomStringConvertible {
     case unusable(path: String)
     /// The archive was already finished or aborted.
     case closed(path: String)
+    /// A streamed entry is open: nothing else may enter the archive until it ends.
+    case streamedEntryOpen(path: String)
+    /// No streamed entry is open to add data to or end.
+    case noStreamedEntry(path: String)
+    /// The entry's header does not fit the one block reserved for it (a
+    /// long path, 8 GiB or more, an unusual mtime): archive it whole instead.
+    case streamedHeaderTooLarge(entry: String)
 
     /// The sentence shown to the operator or logged.
     public var description: String {
@@ -67,6 +74,12 @@ public enum ArchiveError: Error, Sendable, Equatable, CustomStringConvertible {
             return "archive '\(path)' is incomplete after an earlier error; abort it and build it again"
         case .closed(let path):
             return "archive '\(path)' is already finished or aborted"
+        case .streamedEntryOpen(let path):
+            return "archive '\(path)' has a streamed entry open; end it before adding anything else"
+        case .noStreamedEntry(let path):
+            return "archive '\(path)' has no streamed entry open"
+        case .streamedHeaderTooLarge(let entry):
+            return "the header of '\(entry)' needs more than the one block reserved while streaming it; archive it whole"
         }
     }
 

@@ -29,7 +29,7 @@ public final class ArchiveWriter {
     /// The archive file's path.
     public var path: String { output.path }
 
-    private enum Phase {
+    enum Phase {
         case open
         case failed
         case finished
@@ -41,17 +41,23 @@ public final class ArchiveWriter {
     /// parallelism on files of a few MiB and up.
     private static let segmentSize = 256 << 10
 
-    private let output: OutputFile
-    private let probe: CompressibilityProbe
-    private let level: Int32
+    let output: OutputFile
+    let probe: CompressibilityProbe
+    let level: Int32
     private let pieceSize: Int
     private let streamDigest = StreamDigestSink()
     private let pieceDigests: PieceDigestSink
-    private let pipeline: ArchivePipeline
+    private let fileSink: FileSink
+    let pipeline: ArchivePipeline
     /// The segment being filled, not yet submitted.
-    private var current: Segment?
-    private var phase = Phase.open
-    private let readBuffer: UnsafeMutableRawBufferPointer
+    var current: Segment?
+    var phase = Phase.open
+    let readBuffer: UnsafeMutableRawBufferPointer
+    /// The entry being streamed while its file is still written, if any.
+    var streamed: StreamedFile?
+    /// The real headers of the streamed entries, in archive order, written
+    /// over their slots when the archive is finished.
+    var slotHeaders: [[UInt8]] = []
 
     /// Creates the archive file at `path`, which must not exist yet (mode
     /// 0640). `pieceSize` is the size of each hashed piece; `level` is the
@@ -71,9 +77,10 @@ public final class ArchiveWriter {
         pieceDigests = PieceDigestSink(pieceSize: pieceSize)
         let file = try OutputFile(creating: path)
         output = file
+        fileSink = FileSink(file: file)
         do {
             pipeline = try ArchivePipeline(
-                sinks: [streamDigest, pieceDigests, FileSink(file: file)],
+                sinks: [streamDigest, pieceDigests, fileSink],
                 workers: workers, level: level, segmentCapacity: ArchiveWriter.segmentSize
             )
         } catch {
@@ -90,6 +97,7 @@ public final class ArchiveWriter {
     }
 
     deinit {
+        streamed?.source.close()
         pipeline.stop()
         if phase == .open || phase == .failed {
             output.remove()
@@ -101,6 +109,7 @@ public final class ArchiveWriter {
     /// (`nightly/build`, no leading slash).
     public func appendDirectory(path: String, mode: UInt32, mtime: Int64) throws(ArchiveError) {
         try checkOpen()
+        try checkNotStreaming()
         try ArchiveWriter.validate(path)
         let header = TarHeader(path: path, kind: .directory, mode: mode, mtime: mtime)
         try guarded { () throws(ArchiveError) in
@@ -120,6 +129,7 @@ public final class ArchiveWriter {
     @discardableResult
     public func appendFile(path: String, from sourcePath: String, mode: UInt32, mtime: Int64) throws(ArchiveError) -> UInt64 {
         try checkOpen()
+        try checkNotStreaming()
         try ArchiveWriter.validate(path)
         let source = try SourceFile(path: sourcePath)
         defer { source.close() }
@@ -158,8 +168,14 @@ public final class ArchiveWriter {
 
     /// Ends the archive (end-of-archive blocks, gzip trailer), writes it out,
     /// `fsync`s the file and its directory, and returns its size and hashes.
+    ///
+    /// With streamed entries, their headers are written over their slots
+    /// first; the gzip CRC is corrected for them, and the archive is read
+    /// back once for its SHA-256 and the digests of the pieces they touch.
     public func finish() throws(ArchiveError) -> ArchiveSummary {
         try checkOpen()
+        try checkNotStreaming()
+        var summary = ArchiveSummary(size: 0, sha256: "", pieceSize: pieceSize, pieces: [])
         try guarded { () throws(ArchiveError) in
             try append(TarBlock.endOfArchive, as: headerKind)
             if let last = current, last.count > 0 {
@@ -168,36 +184,48 @@ public final class ArchiveWriter {
             current = nil
             // The trailer needs the CRC of everything before it.
             try pipeline.drain()
-            try submitVerbatim(GzipFrame.trailer(checksum: streamDigest.streamChecksum, count: streamDigest.streamCount))
+            let slots = HeaderSlots(headers: slotHeaders, fileOffsets: fileSink.slotOffsets,
+                                    streamOffsets: streamDigest.slotStreamOffsets)
+            let checksum = slots.correctedChecksum(streamDigest.streamChecksum, streamCount: streamDigest.streamCount)
+            try submitVerbatim(GzipFrame.trailer(checksum: checksum, count: streamDigest.streamCount))
             try pipeline.drain()
             pipeline.stop()
+            summary.size = streamDigest.byteCount
+            if slots.isEmpty {
+                summary.sha256 = streamDigest.finalize()
+                summary.pieces = pieceDigests.digests.finalize()
+            } else {
+                try output.flush()
+                try slots.write(into: output)
+                (summary.sha256, summary.pieces) = try slots.rehash(
+                    path: output.path, pieces: pieceDigests.digests.finalize(), pieceSize: pieceSize)
+            }
             try output.sync()
         }
         output.close()
         phase = .finished
-        return ArchiveSummary(
-            size: streamDigest.byteCount, sha256: streamDigest.finalize(),
-            pieceSize: pieceSize, pieces: pieceDigests.digests.finalize()
-        )
+        return summary
     }
 
     /// Closes and removes the archive file, finished or not. Calling it again
     /// does nothing.
     public func abort() {
         guard phase != .aborted else { return }
+        streamed?.source.close()
+        streamed = nil
         pipeline.stop()
         output.remove()
         phase = .aborted
     }
 
     /// Headers, padding and end blocks are compressed unless the level is 0.
-    private var headerKind: Segment.Kind { level > 0 ? .deflate : .stored }
+    var headerKind: Segment.Kind { level > 0 ? .deflate : .stored }
 
     private func writeHeader(_ header: TarHeader) throws(ArchiveError) {
         try append(header.encode(), as: headerKind)
     }
 
-    private func append(_ bytes: [UInt8], as kind: Segment.Kind) throws(ArchiveError) {
+    func append(_ bytes: [UInt8], as kind: Segment.Kind) throws(ArchiveError) {
         // withUnsafeBytes rethrows untyped errors; Result carries the typed one through.
         let result = bytes.withUnsafeBytes { buffer in
             Result { () throws(ArchiveError) in try append(buffer, as: kind) }
@@ -206,7 +234,7 @@ public final class ArchiveWriter {
     }
 
     /// Copies `bytes` into the stream as `kind`.
-    private func append(_ bytes: UnsafeRawBufferPointer, as kind: Segment.Kind) throws(ArchiveError) {
+    func append(_ bytes: UnsafeRawBufferPointer, as kind: Segment.Kind) throws(ArchiveError) {
         var offset = 0
         while offset < bytes.count {
             offset += try room(for: kind).append(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
@@ -215,7 +243,7 @@ public final class ArchiveWriter {
 
     /// The segment to fill with `kind` bytes, with room for at least one:
     /// the current one, or a new one when it is full or of another kind.
-    private func room(for kind: Segment.Kind) throws(ArchiveError) -> Segment {
+    func room(for kind: Segment.Kind) throws(ArchiveError) -> Segment {
         if let segment = current {
             if segment.kind == kind && !segment.isFull { return segment }
             if segment.count == 0 {
@@ -240,7 +268,7 @@ public final class ArchiveWriter {
 
     /// Runs a step that writes to the stream; if it fails, the archive is
     /// left incomplete and is marked unusable.
-    private func guarded(_ step: () throws(ArchiveError) -> Void) throws(ArchiveError) {
+    func guarded(_ step: () throws(ArchiveError) -> Void) throws(ArchiveError) {
         do {
             try step()
         } catch {
@@ -249,7 +277,11 @@ public final class ArchiveWriter {
         }
     }
 
-    private func checkOpen() throws(ArchiveError) {
+    func checkNotStreaming() throws(ArchiveError) {
+        if streamed != nil { throw .streamedEntryOpen(path: output.path) }
+    }
+
+    func checkOpen() throws(ArchiveError) {
         switch phase {
         case .open: return
         case .failed: throw .unusable(path: output.path)
@@ -259,7 +291,7 @@ public final class ArchiveWriter {
 
     /// Archive paths come from already-checked drop paths; this refuses the
     /// ones that would escape the extraction folder or corrupt a header.
-    private static func validate(_ path: String) throws(ArchiveError) {
+    static func validate(_ path: String) throws(ArchiveError) {
         guard !path.isEmpty, !path.hasPrefix("/"), !path.utf8.contains(0) else {
             throw .invalidEntryPath(path)
         }

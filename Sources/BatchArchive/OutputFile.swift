@@ -119,6 +119,20 @@ final class OutputFile {
         }
     }
 
+    /// Writes `bytes` at `offset` in what is already written out (after
+    /// `flush`), as a streamed entry's header is written over its slot.
+    func overwrite(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(ArchiveError) {
+        var done = 0
+        while done < bytes.count {
+            let count = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .writeFailed(path: path, errno: errno)
+            }
+            done += count
+        }
+    }
+
     /// Writes out the buffer and makes the file and its directory entry
     /// durable, so a crash after this returns cannot lose the archive.
     func sync() throws(ArchiveError) {

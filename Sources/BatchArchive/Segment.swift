@@ -33,6 +33,9 @@ final class Segment: @unchecked Sendable {
     var kind = Kind.deflate
     /// Position in the archive: sinks consume segments in this order.
     var sequence = 0
+    /// A stored block held for a streamed entry's header, written over once
+    /// the entry ends; the sinks note where it lands.
+    var isHeaderSlot = false
     /// Bytes of dictionary at the start of `storage`.
     private(set) var dictionaryCount = 0
     /// Bytes of its own, after the dictionary.
@@ -90,6 +93,7 @@ final class Segment: @unchecked Sendable {
     /// `previous` (dictionary and own bytes together), if any.
     func reset(kind: Kind, after previous: Segment?) {
         self.kind = kind
+        isHeaderSlot = false
         count = 0
         checksum = 0
         output = []

@@ -11,10 +11,13 @@ final class StreamDigestSink: SegmentSink {
     private(set) var streamChecksum: UInt32 = 0
     /// Length of the uncompressed stream so far.
     private(set) var streamCount: UInt64 = 0
+    /// Where each header slot starts in the uncompressed stream, in order.
+    private(set) var slotStreamOffsets: [UInt64] = []
 
     private var whole = SHA256()
 
     func consume(_ segment: Segment) throws(ArchiveError) {
+        if segment.isHeaderSlot { slotStreamOffsets.append(streamCount) }
         for span in segment.output {
             whole.update(bufferPointer: span)
             byteCount += UInt64(span.count)

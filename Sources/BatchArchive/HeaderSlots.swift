@@ -1,0 +1,91 @@
+import Crypto
+import CZlib
+
+/// The header slots of an archive's streamed entries, filled in once the
+/// archive is complete: their headers written over the placeholder blocks,
+/// the gzip CRC corrected for the change, and the archive's digests taken
+/// again where the change reaches.
+struct HeaderSlots {
+    /// Each slot's header, one tar block, in archive order.
+    let headers: [[UInt8]]
+    /// Where each slot's block lies in the archive file.
+    let fileOffsets: [UInt64]
+    /// Where each slot's block lies in the uncompressed stream.
+    let streamOffsets: [UInt64]
+
+    var isEmpty: Bool { headers.isEmpty }
+
+    /// The CRC-32 of the uncompressed stream with the headers in place of
+    /// the zero blocks it was computed over. CRC-32 is affine in the
+    /// message for a fixed length, so the change is the CRC difference of
+    /// the two blocks, carried through the `streamCount - offset - 512`
+    /// bytes after the slot (zlib's `crc32_combine` with nothing appended).
+    func correctedChecksum(_ checksum: UInt32, streamCount: UInt64) -> UInt32 {
+        let zeros = HeaderSlots.crc([UInt8](repeating: 0, count: 512))
+        var result = checksum
+        for (header, offset) in zip(headers, streamOffsets) {
+            let following = streamCount - offset - UInt64(header.count)
+            let difference = uLong(zeros ^ HeaderSlots.crc(header))
+            result ^= UInt32(truncatingIfNeeded: crc32_combine(difference, 0, Int(following)))
+        }
+        return result
+    }
+
+    /// Writes each header over its slot.
+    func write(into file: OutputFile) throws(ArchiveError) {
+        for (header, offset) in zip(headers, fileOffsets) {
+            // withUnsafeBytes rethrows untyped errors; Result carries the typed one through.
+            let result = header.withUnsafeBytes { bytes in
+                Result { () throws(ArchiveError) in try file.overwrite(bytes, at: offset) }
+            }
+            try result.get()
+        }
+    }
+
+    /// Reads the finished archive at `path` once: its SHA-256, and `pieces`
+    /// with the digests of the pieces a slot lies in taken again.
+    func rehash(path: String, pieces: [String], pieceSize: Int) throws(ArchiveError) -> (sha256: String, pieces: [String]) {
+        var touched = Set<Int>()
+        for (header, offset) in zip(headers, fileOffsets) {
+            let first = Int(offset / UInt64(pieceSize))
+            let last = Int((offset + UInt64(header.count) - 1) / UInt64(pieceSize))
+            touched.formUnion(first...last)
+        }
+        let source = try SourceFile(path: path)
+        defer { source.close() }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4 << 20, alignment: 64)
+        defer { buffer.deallocate() }
+        var whole = SHA256()
+        var piece = SHA256()
+        var result = pieces
+        var position: UInt64 = 0
+        while position < source.size {
+            let count = try source.read(into: buffer, upTo: source.size - position)
+            guard count > 0 else { throw .sourceShrank(path: path, expected: source.size, actual: position) }
+            let chunk = UnsafeRawBufferPointer(rebasing: buffer[..<count])
+            whole.update(bufferPointer: chunk)
+            // Feed the touched pieces' bytes of this chunk to their digest.
+            var offset = 0
+            while offset < count {
+                let absolute = position + UInt64(offset)
+                let index = Int(absolute / UInt64(pieceSize))
+                let pieceEnd = UInt64(index + 1) * UInt64(pieceSize)
+                let take = Int(min(pieceEnd - absolute, UInt64(count - offset)))
+                if touched.contains(index) {
+                    piece.update(bufferPointer: UnsafeRawBufferPointer(rebasing: chunk[offset..<(offset + take)]))
+                    if absolute + UInt64(take) == pieceEnd || absolute + UInt64(take) == source.size {
+                        if index < result.count { result[index] = PieceDigests.hex(piece.finalize()) }
+                        piece = SHA256()
+                    }
+                }
+                offset += take
+            }
+            position += UInt64(count)
+        }
+        return (PieceDigests.hex(whole.finalize()), result)
+    }
+
+    private static func crc(_ bytes: [UInt8]) -> UInt32 {
+        bytes.withUnsafeBytes { SegmentEncoder.crc($0) }
+    }
+}
