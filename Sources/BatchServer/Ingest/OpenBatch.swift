@@ -28,6 +28,14 @@ final class OpenBatch {
     /// archive is then written again from staging at seal time.
     private var rebuildNeeded = false
     private(set) var isSealing = false
+    /// The file being archived as it is uploaded; one at a time, since an
+    /// archive entry's bytes are contiguous.
+    private var streamingFile: StagedFile?
+
+    /// A file is archived as it arrives once this much of it is written in
+    /// order; smaller ones are archived when they complete, with headers
+    /// compressed alongside the data before them.
+    static let streamingThreshold: UInt64 = 1 << 20
 
     init(destination: Destination, source: String, peer: String, context: IngestContext) throws(IngestError) {
         do {
@@ -129,10 +137,52 @@ final class OpenBatch {
         }
     }
 
-    /// The client closed a file it wrote: it is complete and goes into the archive now.
+    /// Writes `bytes` at `offset` of `file`, then starts archiving the file
+    /// as it arrives when it is large enough and written in order.
+    func write(_ file: StagedFile, _ bytes: [UInt8], at offset: UInt64) throws(IngestError) {
+        try file.write(bytes, at: offset)
+        considerStreaming(file)
+    }
+
+    /// As `write(_:_:at:)`, for bytes in a buffer.
+    func write(_ file: StagedFile, _ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(IngestError) {
+        try file.write(bytes, at: offset)
+        considerStreaming(file)
+    }
+
+    private func considerStreaming(_ file: StagedFile) {
+        if streamingFile?.stream == nil { streamingFile = nil }
+        guard streamingFile == nil, file.stream == nil, !isSealing, file.isOpen, file.isWrittenInOrder,
+              file.size >= OpenBatch.streamingThreshold, case .file(let current)? = entries[file.path], current === file,
+              TarHeader(path: file.path, kind: .regularFile, mode: file.mode, mtime: 0).encode().count == TarBlock.size
+        else { return }
+        // Its place in the archive is taken now: later entries follow it.
+        file.sequence = takeSequence()
+        file.isArchived = true
+        let upload = StreamedUpload(stagingPath: file.stagingPath, archiver: archiver)
+        file.stream = upload
+        streamingFile = file
+        archiver.beginStream(upload)
+        upload.grew(to: file.size)
+    }
+
+    /// The client closed a file it wrote: it is complete and goes into the
+    /// archive now, or ends its streamed entry.
     func complete(_ file: StagedFile) {
         file.complete()
         if file.mtime == nil { file.mtime = Int64(Date().timeIntervalSince1970) }
+        if let stream = file.stream {
+            file.stream = nil
+            if streamingFile === file { streamingFile = nil }
+            guard case .file(let current)? = entries[file.path], current === file, !isSealing, !stream.isBroken else {
+                stream.breakOff()
+                rebuildNeeded = true
+                return
+            }
+            archiver.endStream(stream, path: file.path, size: file.size, mode: file.mode & 0o7777,
+                               mtime: file.mtime ?? Int64(Date().timeIntervalSince1970))
+            return
+        }
         guard case .file(let current)? = entries[file.path], current === file, !isSealing else { return }
         file.sequence = takeSequence()
         file.isArchived = true
@@ -196,6 +246,7 @@ final class OpenBatch {
         }
         var dropped: [String] = []
         for case (let key, .file(let file)) in entries where !file.isComplete {
+            if file.isArchived { rebuildNeeded = true }
             file.abandon()
             entries[key] = nil
             dropped.append(key)
@@ -234,10 +285,11 @@ final class OpenBatch {
             }
             return
         }
-        let rebuild = rebuildNeeded ? complete.map { job(for: $0.key, $0.entry) } : nil
+        let jobs = complete.map { job(for: $0.key, $0.entry) }
+        let rebuild = rebuildNeeded
         let archiver = self.archiver
         let finish: @Sendable () -> Void = {
-            archiver.finish(rebuild: rebuild) { result in
+            archiver.finish(jobs: jobs, rebuild: rebuild) { result in
                 switch result {
                 case .success(let summary):
                     CrashPoint.seal.reached()

@@ -151,7 +151,7 @@ final class SCPChannelHandler: SSHChannelHandler, @unchecked Sendable {
         case .fileData(let bytes):
             guard let (batch, file, offset) = current else { return }
             do {
-                try file.write(bytes, at: offset)
+                try batch.write(file, bytes, at: offset)
                 current = (batch, file, offset + UInt64(bytes.count))
             } catch {
                 // Keep reading the rest of the file; refuse it at its end.

@@ -112,7 +112,7 @@ final class SFTPChannelHandler: SSHChannelHandler {
                 guard !end.overflow, end.partialValue <= drops.context.maxFileSize else {
                     throw .fileTooLarge(file.path, drops.context.maxFileSize)
                 }
-                try file.write(data, at: offset)
+                try batch.write(file, data, at: offset)
             } catch {
                 // A file refused for its size is never archived cut short:
                 // it leaves the batch, and later writes to it fail too.

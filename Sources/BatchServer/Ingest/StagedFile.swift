@@ -22,6 +22,11 @@ final class StagedFile {
     private let budget: BatchBudget
     /// Set once the file left the batch and its bytes stopped counting.
     private var isReleased = false
+    /// Set while the file is archived as it is written (see `OpenBatch`).
+    var stream: StreamedUpload?
+    /// Whether every byte so far was written at the end of what came
+    /// before, from the start: what streaming needs.
+    private(set) var isWrittenInOrder = true
 
     init(path: String, stagingPath: String, truncate: Bool, budget: BatchBudget) throws(IngestError) {
         self.path = path
@@ -33,6 +38,7 @@ final class StagedFile {
         if !truncate {
             var info = stat()
             if fstat(descriptor, &info) == 0 { size = UInt64(info.st_size) }
+            isWrittenInOrder = false
         }
         do {
             try budget.grow(by: Int64(size))
@@ -54,6 +60,7 @@ final class StagedFile {
         guard isOpen else { throw .badHandle }
         let end = offset + UInt64(data.count)
         let growth = end > size ? Int64(end - size) : 0
+        if offset != size { isWrittenInOrder = false }
         try budget.grow(by: growth)
         var done = 0
         while done < data.count {
@@ -67,6 +74,9 @@ final class StagedFile {
             done += n
         }
         size = max(size, end)
+        if let stream {
+            if isWrittenInOrder { stream.grew(to: size) } else { stream.breakOff() }
+        }
     }
 
     /// Writes `bytes` at `offset`.
@@ -87,6 +97,8 @@ final class StagedFile {
         }
         if newSize < size { budget.shrink(by: Int64(size - newSize)) }
         size = newSize
+        isWrittenInOrder = false
+        stream?.breakOff()
     }
 
     /// Closes the descriptor; the upload of this file is complete.
@@ -110,11 +122,14 @@ final class StagedFile {
             isReleased = true
             budget.shrink(by: Int64(size))
         }
+        stream?.breakOff()
+        stream = nil
     }
 
     /// Reopens a complete file for more writes (SFTP OPEN without TRUNC).
     func reopen() throws(IngestError) {
         guard !isOpen else { return }
+        isWrittenInOrder = false
         descriptor = open(stagingPath, O_WRONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw .storage(String(cString: strerror(errno))) }
         isComplete = false
