@@ -9,6 +9,7 @@ extension ServerConfiguration {
         "ListenAddress", "StateDirectory", "HostKey", "LoginGraceTime", "MaxAuthTries", "MaxStartups",
         "PerSourceMaxStartups", "PerSourcePenalties",
         "IdleTimeout", "EventLoops", "PieceSize", "CompressionLevel", "MaxFileSize", "LogLevel", "LogFormat", "Strategy",
+        "MetricsListen",
     ]
 
     /// Reads a batchd.conf(5) file over the embedded defaults. Every error
@@ -76,6 +77,7 @@ extension ServerConfiguration {
             "loglevel \(logLevel.rawValue)",
             "logformat \(logFormat.rawValue)",
             "strategy \(strategy.rawValue)",
+            "metricslisten \(metricsListen?.description ?? "none")",
         ]
     }
 
@@ -130,6 +132,8 @@ extension ServerConfiguration {
                 throw line.error(.invalidValue(line.value, expected: "throughput or latency"))
             }
             self.strategy = strategy
+        case "metricslisten":
+            metricsListen = try ServerConfiguration.metricsAddress(line)
         default:
             throw line.error(.unknownKeyword(line.keyword))
         }

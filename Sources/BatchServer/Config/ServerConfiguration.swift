@@ -26,6 +26,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var logFormat = LogFormat.text
     /// How relays among targets are ranked.
     public var strategy = RelayStrategy.throughput
+    /// Where the Prometheus endpoint listens (a loopback address); nil for none.
+    public var metricsListen: HostPort?
 
     public init() {}
 }

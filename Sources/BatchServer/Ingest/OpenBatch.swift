@@ -46,6 +46,7 @@ final class OpenBatch {
             try? context.catalogue.discardBatch(id: id)
             throw .storage("cannot create staging folder: \(error.localizedDescription)")
         }
+        context.counters.uploadsInProgress.add(1, ordering: .relaxed)
         logger.info("batch opened", metadata: ["destination": "\(destination.component)"])
     }
 
@@ -176,6 +177,7 @@ final class OpenBatch {
     func seal(completion: @escaping @Sendable () -> Void = {}) {
         guard !isSealing else { return }
         isSealing = true
+        context.counters.uploadsInProgress.subtract(1, ordering: .relaxed)
         let group = context.pendingSeals
         group.enter()
         let completion: @Sendable () -> Void = {
@@ -266,7 +268,8 @@ final class OpenBatch {
 
     private func newStagedFile(_ relative: String, truncate: Bool) throws(IngestError) -> StagedFile {
         nextStagingNumber += 1
-        return try StagedFile(path: relative, stagingPath: stagingDirectory + "/\(nextStagingNumber).part", truncate: truncate)
+        return try StagedFile(path: relative, stagingPath: stagingDirectory + "/\(nextStagingNumber).part", truncate: truncate,
+                              counters: context.counters)
     }
 
     private func takeSequence() -> Int {

@@ -18,10 +18,13 @@ final class StagedFile {
     var isArchived = false
     /// Order of completion, which is the order inside the archive.
     var sequence = 0
+    /// Where every byte written is counted, for metrics.
+    private let counters: IngestCounters
 
-    init(path: String, stagingPath: String, truncate: Bool) throws(IngestError) {
+    init(path: String, stagingPath: String, truncate: Bool, counters: IngestCounters) throws(IngestError) {
         self.path = path
         self.stagingPath = stagingPath
+        self.counters = counters
         let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : 0)
         descriptor = open(stagingPath, flags, 0o600)
         guard descriptor >= 0 else { throw .storage(String(cString: strerror(errno))) }
@@ -49,6 +52,7 @@ final class StagedFile {
             }
             done += n
         }
+        counters.ingestedBytes.add(data.count, ordering: .relaxed)
         size = max(size, offset + UInt64(data.count))
     }
 
