@@ -13,6 +13,9 @@ public struct AdminContext {
     public let isRemote: Bool
     /// The server's host key file (its `.pub` sits beside it), when known.
     public let hostKeyPath: String?
+    /// Where long commands show their progress: set only for a local run
+    /// whose standard error is a terminal.
+    public let progress: ProgressDisplay?
     private let output: (String) -> Void
     private let readInput: () -> String?
 
@@ -20,17 +23,20 @@ public struct AdminContext {
     /// ending in a newline; `readInput` returns all of standard input, or nil
     /// when there is none to read.
     public init(catalogue: Catalogue, layout: StateLayout, isRemote: Bool, hostKeyPath: String? = nil,
-                output: @escaping (String) -> Void, readInput: @escaping () -> String?) {
+                progress: ProgressDisplay? = nil, output: @escaping (String) -> Void, readInput: @escaping () -> String?) {
         self.catalogue = catalogue
         self.layout = layout
         self.isRemote = isRemote
         self.hostKeyPath = hostKeyPath
+        self.progress = progress
         self.output = output
         self.readInput = readInput
     }
 
-    /// Writes one line of output.
+    /// Writes one line of output, taking the progress bar off the
+    /// terminal's line first.
     public func write(_ line: String) {
+        progress?.clear()
         output(line + "\n")
     }
 

@@ -17,9 +17,12 @@ public enum Batchctl {
     /// or `defaultStateDirectory`. `output` and `errorOutput` receive text
     /// ready to write, each chunk ending in a newline; `readInput` returns
     /// all of standard input (for `--key -`), or nil when there is none.
+    /// `terminalColumns` is the width of the terminal standard error is,
+    /// where long commands draw a progress bar; nil when it is no terminal.
     public static func run(
         arguments: [String],
         defaultStateDirectory: String = StateLayout.defaultDirectory,
+        terminalColumns: Int? = nil,
         readInput: @escaping () -> String? = { nil },
         output: @escaping (String) -> Void,
         errorOutput: @escaping (String) -> Void
@@ -42,8 +45,9 @@ public enum Batchctl {
             if let config = root.configFile, let configured = try value(of: "HostKey", inConfig: config) {
                 hostKey = configured
             }
+            let progress = terminalColumns.map { ProgressDisplay(columns: $0, write: errorOutput) }
             return AdminContext(catalogue: catalogue, layout: layout, isRemote: false, hostKeyPath: hostKey,
-                                output: output, readInput: readInput)
+                                progress: progress, output: output, readInput: readInput)
         }
     }
 
