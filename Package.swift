@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: ["BatchServer", "BatchStore", "BatchCore"]),
         .testTarget(name: "ReceiverTests", dependencies: ["BatchReceiver", "BatchCore"]),
         .testTarget(name: "SSHKitTests", dependencies: ["SSHKit"]),
-        .testTarget(name: "AdminTests", dependencies: ["BatchServer", "BatchStore", "BatchCore"]),
+        .testTarget(name: "AdminTests", dependencies: ["BatchServer", "BatchStore", "BatchCore", "BatchArchive"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -15,9 +15,9 @@ enum OfferPrompt {
         }
         defer { try? tty.close() }
         var text = "\nBatch \(offer.batch) from \(offer.source) to \(offer.destination): "
-        text += "\(offer.files.count) file\(offer.files.count == 1 ? "" : "s"), \(ProgressLine.format(offer.size)) compressed\n"
+        text += "\(offer.files.count) file\(offer.files.count == 1 ? "" : "s"), \(ByteCountText.format(offer.size)) compressed\n"
         for file in offer.files.prefix(20) {
-            text += "  \(file.path)  (\(ProgressLine.format(file.size)))\n"
+            text += "  \(file.path)  (\(ByteCountText.format(file.size)))\n"
         }
         if offer.files.count > 20 { text += "  … and \(offer.files.count - 20) more\n" }
         text += "Accept? [y = yes, n = no, or type a reason to decline]: "

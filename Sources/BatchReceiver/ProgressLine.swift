@@ -1,3 +1,4 @@
+import BatchCore
 import Foundation
 import Synchronization
 
@@ -23,23 +24,12 @@ final class ProgressLine: Sendable {
             state.last = now
             let seconds = max(now.timeIntervalSince(state.start), 0.001)
             let rate = Double(bytes) / seconds
-            return "\r\(label)  \(ProgressLine.format(bytes)) / \(ProgressLine.format(total))  \(ProgressLine.format(Int64(rate)))/s  from \(source)\u{1B}[K"
+            return "\r\(label)  \(ByteCountText.format(bytes)) / \(ByteCountText.format(total))  \(ByteCountText.format(Int64(rate)))/s  from \(source)\u{1B}[K"
         }
         if let line { FileHandle.standardError.write(Data(line.utf8)) }
     }
 
     func finish() {
         FileHandle.standardError.write(Data("\n".utf8))
-    }
-
-    static func format(_ bytes: Int64) -> String {
-        let units = ["B", "KB", "MB", "GB", "TB"]
-        var value = Double(bytes)
-        var unit = 0
-        while value >= 1000 && unit < units.count - 1 {
-            value /= 1000
-            unit += 1
-        }
-        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
     }
 }

@@ -21,6 +21,12 @@ public final class SSHServer: @unchecked Sendable {
     private let unauthenticated = Atomic<Int>(0)
     /// The same per source address, and each address's penalty.
     private let sourceTracker: SourceTracker
+    /// Connections accepted and not yet freed, and of those the
+    /// authenticated ones; failures and refusals since start. For metrics.
+    private let openConnections = Atomic<Int>(0)
+    private let authenticatedSessions = Atomic<Int>(0)
+    private let authenticationFailures = Atomic<Int>(0)
+    private let refusedConnections = Atomic<Int>(0)
     private var acceptThread: Thread?
     private let acceptDone = DispatchSemaphore(value: 0)
     /// The port actually bound (useful when configured as 0).
@@ -132,16 +138,19 @@ public final class SSHServer: @unchecked Sendable {
             let socket = ssh_get_fd(raw)
             let peer = SSHServer.peerAddress(of: socket)
             guard unauthenticated.load(ordering: .relaxed) < configuration.maxStartups else {
+                refusedConnections.add(1, ordering: .relaxed)
                 delegate.sessionEvent(.refused(peer: peer, reason: "too many unauthenticated connections (MaxStartups \(configuration.maxStartups))"))
                 ssh_free(raw)
                 continue
             }
             if let reason = sourceTracker.admit(SourceTracker.host(ofPeer: peer)) {
+                refusedConnections.add(1, ordering: .relaxed)
                 delegate.sessionEvent(.refused(peer: peer, reason: reason))
                 ssh_free(raw)
                 continue
             }
             unauthenticated.add(1, ordering: .relaxed)
+            openConnections.add(1, ordering: .relaxed)
             SSHServer.setNoDelay(socket)
             var timeout = Int(configuration.loginGraceTime.rounded(.up))
             ssh_options_set(raw, SSH_OPTIONS_TIMEOUT, &timeout)
@@ -175,9 +184,30 @@ public final class SSHServer: @unchecked Sendable {
         sourceTracker.update(perSourceLimit: new.perSourceMaxStartups, policy: new.perSourcePenalties)
     }
 
+    /// The figures for metrics, read now.
+    public var statistics: SSHServerStatistics {
+        SSHServerStatistics(
+            connections: openConnections.load(ordering: .relaxed),
+            authenticated: authenticatedSessions.load(ordering: .relaxed),
+            authenticationFailures: authenticationFailures.load(ordering: .relaxed),
+            refusedConnections: refusedConnections.load(ordering: .relaxed),
+            penalizedSources: sourceTracker.penalizedCount())
+    }
+
     func sessionAuthenticated(peer: String) {
         unauthenticated.subtract(1, ordering: .relaxed)
+        authenticatedSessions.add(1, ordering: .relaxed)
         sourceTracker.authenticated(SourceTracker.host(ofPeer: peer))
+    }
+
+    func authenticationFailed() {
+        authenticationFailures.add(1, ordering: .relaxed)
+    }
+
+    /// A session accepted by the accept loop was freed.
+    func sessionFreed(wasAuthenticated: Bool) {
+        openConnections.subtract(1, ordering: .relaxed)
+        if wasAuthenticated { authenticatedSessions.subtract(1, ordering: .relaxed) }
     }
 
     func sessionEndedUnauthenticated(peer: String, offence: SourceOffence) {

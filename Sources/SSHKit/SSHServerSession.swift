@@ -121,6 +121,7 @@ final class SSHServerSession: @unchecked Sendable {
 
     fileprivate func recordFailure(user: String, keyType: String) {
         authFailures += 1
+        server.authenticationFailed()
         server.delegate.sessionEvent(.authenticationFailed(id: id, peer: peer, user: user, keyType: keyType))
         if authFailures >= server.configuration.maxAuthTries {
             server.delegate.sessionEvent(.tooManyAuthFailures(id: id, peer: peer))
@@ -235,6 +236,7 @@ final class SSHServerSession: @unchecked Sendable {
             let offence: SourceOffence = graceExpired ? .graceExceeded : authFailures > 0 ? .authFailure : .noAuth
             server.sessionEndedUnauthenticated(peer: peer, offence: offence)
         }
+        server.sessionFreed(wasAuthenticated: isAuthenticated)
         server.delegate.sessionEvent(.disconnected(id: id, peer: peer, user: info?.user, reason: endReason))
     }
 }

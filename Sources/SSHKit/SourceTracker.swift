@@ -75,6 +75,11 @@ final class SourceTracker: Sendable {
         }
     }
 
+    /// How many addresses serve a penalty at `now`.
+    func penalizedCount(now: UInt64 = Monotonic.nanoseconds()) -> Int {
+        sources.withLock { table in table.values.reduce(0) { $0 + ($1.penaltyUntil > now ? 1 : 0) } }
+    }
+
     private static func forgetIfIdle(_ address: String, in table: inout [String: Source], now: UInt64) {
         if let source = table[address], source.unauthenticated <= 0, source.penaltyUntil <= now {
             table.removeValue(forKey: address)

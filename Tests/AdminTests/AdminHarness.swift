@@ -30,16 +30,17 @@ final class AdminHarness {
         var errors: String
     }
 
-    /// Runs `batchctl --state STATE ARGUMENTS…`.
-    func run(_ arguments: [String], input: String? = nil) -> Result {
-        runRaw(["--state", state] + arguments, input: input)
+    /// Runs `batchctl --state STATE ARGUMENTS…`; `terminalColumns` plays
+    /// a terminal of that width on standard error.
+    func run(_ arguments: [String], input: String? = nil, terminalColumns: Int? = nil) -> Result {
+        runRaw(["--state", state] + arguments, input: input, terminalColumns: terminalColumns)
     }
 
     /// Runs `batchctl ARGUMENTS…` exactly as given.
-    func runRaw(_ arguments: [String], input: String? = nil) -> Result {
+    func runRaw(_ arguments: [String], input: String? = nil, terminalColumns: Int? = nil) -> Result {
         let collected = Collected()
         let status = Batchctl.run(
-            arguments: arguments, defaultStateDirectory: state, readInput: { input },
+            arguments: arguments, defaultStateDirectory: state, terminalColumns: terminalColumns, readInput: { input },
             output: { collected.output += $0 }, errorOutput: { collected.errors += $0 })
         return Result(status: status, output: collected.output, errors: collected.errors)
     }

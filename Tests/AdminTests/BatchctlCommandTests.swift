@@ -113,7 +113,8 @@ import Testing
         let first = harness.run(["stats", "--json"]).output
         #expect(first == harness.run(["stats", "--json"]).output)
         let keys = first.split(separator: "\n").filter { $0.hasPrefix("  \"") }.map { $0.split(separator: "\"")[1] }
-        #expect(keys == ["batches", "offers", "sealed_bytes", "topics", "users"])
+        #expect(keys == ["batches", "deliveries", "dropped_bytes", "dropped_bytes_24h", "offers", "relay", "sealed_bytes",
+                         "targets", "topics", "users"])
     }
 
     @Test func revokedKeyIsNoLongerActive() throws {

@@ -146,6 +146,16 @@ private func parse(_ text: String) throws -> [ConfigLine] {
         #expect(try HostPort(parsing: "localhost:0").port == 0)
     }
 
+    @Test func loopbackHostsAreRecognisedAndOthersAreNot() throws {
+        for value in ["127.0.0.1:9100", "127.1.2.3:1", "[::1]:9100", "[0:0:0:0:0:0:0:1]:9100", "localhost:9100", "LocalHost:0"] {
+            #expect(try HostPort(parsing: value).isLoopback, "\(value)")
+        }
+        for value in ["0.0.0.0:9100", "*:9100", "10.0.0.1:9100", "128.0.0.1:1", "[::]:9100", "[::2]:9100",
+                      "[::ffff:127.0.0.1]:9100", "drop.example:9100", "localhost.example:1"] {
+            #expect(try !HostPort(parsing: value).isLoopback, "\(value)")
+        }
+    }
+
     @Test func hostPortWritesBackAsParsed() throws {
         for text in ["127.0.0.1:2222", "[::1]:2222", "*:22", "host:1"] {
             #expect(try HostPort(parsing: text).description == text)

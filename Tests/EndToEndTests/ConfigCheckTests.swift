@@ -65,6 +65,27 @@ import Testing
         #expect(lines.last?.contains("min no greater than max") == true)
     }
 
+    @Test func metricsListenTakesOnlyLoopbackAddresses() throws {
+        let bad = try write("MetricsListen 127.0.0.1:9100\nMetricsListen 0.0.0.0:9100\nMetricsListen *:9100\nMetricsListen 192.0.2.7:9100\n")
+        defer { try? FileManager.default.removeItem(atPath: bad) }
+        let result = try ProcessRunner.run([batchd, "-t", "--config", bad])
+        #expect(result.status == 1)
+        let lines = result.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3)
+        for (index, (line, value)) in zip(lines, ["0.0.0.0:9100", "*:9100", "192.0.2.7:9100"]).enumerated() {
+            #expect(line.contains("\(bad) line \(index + 2): bad value '\(value)' for 'MetricsListen'"), "\(line)")
+            #expect(line.contains("loopback"))
+        }
+
+        let good = try write("MetricsListen [::1]:9100\n")
+        defer { try? FileManager.default.removeItem(atPath: good) }
+        #expect(try ProcessRunner.run([batchd, "-t", "--config", good]).status == 0)
+        #expect(try ProcessRunner.run([batchd, "-T", "--config", good]).stdout.contains("metricslisten [::1]:9100\n"))
+        let none = try write("StateDirectory ./x\n")
+        defer { try? FileManager.default.removeItem(atPath: none) }
+        #expect(try ProcessRunner.run([batchd, "-T", "--config", none]).stdout.contains("metricslisten none\n"))
+    }
+
     @Test func matchTopicBlocksSetTopicPoliciesAndOnlyThose() throws {
         let good = try write("""
             Retention 30d
@@ -111,4 +132,3 @@ import Testing
         #expect(lines.dropFirst(4).first?.contains("line 6: bad value 'Topic' for 'Match'") == true)
     }
 }
-

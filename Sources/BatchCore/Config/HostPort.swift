@@ -1,3 +1,5 @@
+import Foundation
+
 /// A host and TCP port, written `127.0.0.1:2222`, `[::1]:2222`,
 /// `localhost:2222` or `*:2222` (every address).
 public struct HostPort: Sendable, Hashable, CustomStringConvertible {
@@ -46,6 +48,20 @@ public struct HostPort: Sendable, Hashable, CustomStringConvertible {
 
     /// Whether the host is `*`: listen on every address.
     public var isWildcard: Bool { host == "*" }
+
+    /// Whether the host is a loopback address: `127.0.0.0/8`, `::1`, or
+    /// `localhost`. Other names are not, whatever they resolve to today.
+    public var isLoopback: Bool {
+        if host.lowercased() == "localhost" { return true }
+        var v4 = in_addr()
+        if inet_pton(AF_INET, host, &v4) == 1 {
+            return UInt32(bigEndian: v4.s_addr) >> 24 == 127
+        }
+        var v6 = in6_addr()
+        guard inet_pton(AF_INET6, host, &v6) == 1 else { return false }
+        let bytes = withUnsafeBytes(of: &v6) { Array($0) }
+        return bytes.dropLast().allSatisfy { $0 == 0 } && bytes.last == 1
+    }
 
     /// The value as it would be written in a configuration file.
     public var description: String {

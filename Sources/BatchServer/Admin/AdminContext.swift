@@ -16,6 +16,9 @@ public struct AdminContext {
     /// The topic settings of the server's config (retention, limits), read
     /// when a command needs them.
     public let topicRules: () throws(AdminError) -> TopicRules
+    /// Where long commands show their progress: set only for a local run
+    /// whose standard error is a terminal.
+    public let progress: ProgressDisplay?
     private let output: (String) -> Void
     private let readInput: () -> String?
 
@@ -24,18 +27,21 @@ public struct AdminContext {
     /// when there is none to read.
     public init(catalogue: Catalogue, layout: StateLayout, isRemote: Bool, hostKeyPath: String? = nil,
                 topicRules: @escaping () throws(AdminError) -> TopicRules = { TopicRules() },
-                output: @escaping (String) -> Void, readInput: @escaping () -> String?) {
+                progress: ProgressDisplay? = nil, output: @escaping (String) -> Void, readInput: @escaping () -> String?) {
         self.topicRules = topicRules
         self.catalogue = catalogue
         self.layout = layout
         self.isRemote = isRemote
         self.hostKeyPath = hostKeyPath
+        self.progress = progress
         self.output = output
         self.readInput = readInput
     }
 
-    /// Writes one line of output.
+    /// Writes one line of output, taking the progress bar off the
+    /// terminal's line first.
     public func write(_ line: String) {
+        progress?.clear()
         output(line + "\n")
     }
 

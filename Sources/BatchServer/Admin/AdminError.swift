@@ -18,6 +18,8 @@ public enum AdminError: Error, Sendable, Equatable, CustomStringConvertible {
     case archiveNotRemoved(path: String, reason: String)
     /// The output could not be produced (exit 70, EX_SOFTWARE).
     case output(String)
+    /// `batch verify` found archives corrupt, missing or unreadable (exit 1).
+    case verificationFailed(failed: Int, checked: Int)
 
     public var description: String {
         switch self {
@@ -35,6 +37,8 @@ public enum AdminError: Error, Sendable, Equatable, CustomStringConvertible {
             return "batch purged, but its archive '\(path)' could not be deleted: \(reason)"
         case .output(let reason):
             return "cannot format the output: \(reason)"
+        case .verificationFailed(let failed, let checked):
+            return "\(failed) of \(checked) batch\(checked == 1 ? "" : "es") failed verification"
         }
     }
 
@@ -51,7 +55,7 @@ public enum AdminError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .usage: return 64
         case .store(.cannotOpen): return 69
-        case .store: return 1
+        case .store, .verificationFailed: return 1
         case .keyFileInvalid: return 65
         case .keyFileUnreadable: return 66
         case .output: return 70

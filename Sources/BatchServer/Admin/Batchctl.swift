@@ -17,9 +17,12 @@ public enum Batchctl {
     /// or `defaultStateDirectory`. `output` and `errorOutput` receive text
     /// ready to write, each chunk ending in a newline; `readInput` returns
     /// all of standard input (for `--key -`), or nil when there is none.
+    /// `terminalColumns` is the width of the terminal standard error is,
+    /// where long commands draw a progress bar; nil when it is no terminal.
     public static func run(
         arguments: [String],
         defaultStateDirectory: String = StateLayout.defaultDirectory,
+        terminalColumns: Int? = nil,
         readInput: @escaping () -> String? = { nil },
         output: @escaping (String) -> Void,
         errorOutput: @escaping (String) -> Void
@@ -46,8 +49,9 @@ public enum Batchctl {
                 guard let config = root.configFile else { return TopicRules() }
                 return try configuration(fromFile: config).topics
             }
+            let progress = terminalColumns.map { ProgressDisplay(columns: $0, write: errorOutput) }
             return AdminContext(catalogue: catalogue, layout: layout, isRemote: false, hostKeyPath: hostKey,
-                                topicRules: topicRules, output: output, readInput: readInput)
+                                topicRules: topicRules, progress: progress, output: output, readInput: readInput)
         }
     }
 

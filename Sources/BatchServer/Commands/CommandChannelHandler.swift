@@ -1,12 +1,15 @@
+import Dispatch
 import SSHKit
 
-/// An exec channel that runs one command to completion on the loop thread,
-/// writes its output, and closes with its exit status. Commands here are
-/// catalogue reads and writes that take milliseconds. A command that reads
-/// standard input (`--key -`) runs once the client sends EOF.
+/// An exec channel that runs one command to completion, writes its output,
+/// and closes with its exit status. The command runs off the loop thread:
+/// most are catalogue reads and writes that take milliseconds, but some
+/// (`batchctl stats` on a large catalogue, `batchctl batch verify`) read
+/// for longer, and a loop serves many other connections. A command that
+/// reads standard input (`--key -`) runs once the client sends EOF.
 ///
 /// Confined to its channel's loop thread: `SSHChannel.execute` runs the
-/// closure that captures it there.
+/// closures that capture it there.
 final class CommandChannelHandler: SSHChannelHandler, @unchecked Sendable {
     typealias Command = @Sendable (_ input: String?, _ output: CommandOutput) -> Int32
 
@@ -47,15 +50,25 @@ final class CommandChannelHandler: SSHChannelHandler, @unchecked Sendable {
     private func run(on channel: SSHChannel, input: String?) {
         guard !started, !channel.isClosed else { return }
         started = true
-        let output = CommandOutput()
-        let status = command(input, output)
-        if !output.errors.isEmpty { channel.writeStderr(output.errors) }
-        if !output.text.isEmpty { channel.write(output.text) }
-        channel.close(exitStatus: status)
+        let command = self.command
+        CommandChannelHandler.workers.async {
+            let output = CommandOutput()
+            let status = command(input, output)
+            let (text, errors) = (output.text, output.errors)
+            channel.execute {
+                guard !channel.isClosed else { return }
+                if !errors.isEmpty { channel.writeStderr(errors) }
+                if !text.isEmpty { channel.write(text) }
+                channel.close(exitStatus: status)
+            }
+        }
     }
+
+    /// Where commands run, beside the loops.
+    private static let workers = DispatchQueue(label: "batchd.commands", attributes: .concurrent)
 }
 
-/// What a command printed, collected on the loop thread before it is sent.
+/// What a command printed, collected on the worker thread before it is sent.
 final class CommandOutput {
     private(set) var text = ""
     private(set) var errors = ""

@@ -9,7 +9,7 @@ extension ServerConfiguration {
         "ListenAddress", "StateDirectory", "HostKey", "LoginGraceTime", "MaxAuthTries", "MaxStartups",
         "PerSourceMaxStartups", "PerSourcePenalties",
         "IdleTimeout", "EventLoops", "PieceSize", "CompressionLevel", "MaxFileSize", "LogLevel", "LogFormat", "Strategy",
-        "Match",
+        "MetricsListen", "Match",
     ] + TopicPolicy.keywords)
 
     /// Reads a batchd.conf(5) file over the embedded defaults. Every error
@@ -111,6 +111,7 @@ extension ServerConfiguration {
             "loglevel \(logLevel.rawValue)",
             "logformat \(logFormat.rawValue)",
             "strategy \(strategy.rawValue)",
+            "metricslisten \(metricsListen?.description ?? "none")",
         ] + topics.defaults.effectiveLines + topics.matches.flatMap { match in
             ["match topic \(match.patterns.joined(separator: ","))"] + match.changes.map { "    " + $0.effectiveLine }
         }
@@ -167,6 +168,8 @@ extension ServerConfiguration {
                 throw line.error(.invalidValue(line.value, expected: "throughput or latency"))
             }
             self.strategy = strategy
+        case "metricslisten":
+            metricsListen = try ServerConfiguration.metricsAddress(line)
         default:
             throw line.error(.unknownKeyword(line.keyword))
         }

@@ -28,6 +28,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var strategy = RelayStrategy.throughput
     /// Retention, size limits, quotas and the pre-seal hook, per topic.
     public var topics = TopicRules()
+    /// Where the Prometheus endpoint listens (a loopback address); nil for none.
+    public var metricsListen: HostPort?
 
     public init() {}
 }

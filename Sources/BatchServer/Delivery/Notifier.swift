@@ -74,6 +74,11 @@ final class Notifier: Sendable {
         subscribers.withLock { $0.values.reduce(0) { $0 + $1.count } }
     }
 
+    /// The targets with at least one subscribe channel open.
+    var connectedTargets: Set<String> {
+        subscribers.withLock { Set($0.keys) }
+    }
+
     /// A batch sealed: its offer goes to every online recipient now, each
     /// on its own loop thread.
     func batchSealed(_ id: Int64, recipients: [String]) {

@@ -22,4 +22,6 @@ struct IngestContext: Sendable {
     let notifier: Notifier
     /// Seals under way; shutdown waits for them so no batch is left half-sealed.
     let pendingSeals = DispatchGroup()
+    /// Uploads in progress and bytes ingested, for metrics.
+    let counters = IngestCounters()
 }

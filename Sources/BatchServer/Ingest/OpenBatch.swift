@@ -62,6 +62,7 @@ final class OpenBatch {
             try? context.catalogue.discardBatch(id: id)
             throw .storage("cannot create staging folder: \(error.localizedDescription)")
         }
+        context.counters.uploadsInProgress.add(1, ordering: .relaxed)
         logger.info("batch opened", metadata: ["destination": "\(destination.component)"])
     }
 
@@ -235,6 +236,7 @@ final class OpenBatch {
     func seal(completion: @escaping @Sendable () -> Void = {}) {
         guard !isSealing else { return }
         isSealing = true
+        context.counters.uploadsInProgress.subtract(1, ordering: .relaxed)
         let group = context.pendingSeals
         group.enter()
         let budget = self.budget
@@ -376,7 +378,7 @@ final class OpenBatch {
     private func newStagedFile(_ relative: String, truncate: Bool) throws(IngestError) -> StagedFile {
         nextStagingNumber += 1
         return try StagedFile(path: relative, stagingPath: stagingDirectory + "/\(nextStagingNumber).part", truncate: truncate,
-                              budget: budget)
+                              budget: budget, counters: context.counters)
     }
 
     private func takeSequence() -> Int {

@@ -28,10 +28,14 @@ final class StagedFile {
     /// before, from the start: what streaming needs.
     private(set) var isWrittenInOrder = true
 
-    init(path: String, stagingPath: String, truncate: Bool, budget: BatchBudget) throws(IngestError) {
+    /// Where every byte written is counted, for metrics.
+    private let counters: IngestCounters
+
+    init(path: String, stagingPath: String, truncate: Bool, budget: BatchBudget, counters: IngestCounters) throws(IngestError) {
         self.path = path
         self.stagingPath = stagingPath
         self.budget = budget
+        self.counters = counters
         let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : 0)
         descriptor = open(stagingPath, flags, 0o600)
         guard descriptor >= 0 else { throw .storage(String(cString: strerror(errno))) }
@@ -73,6 +77,7 @@ final class StagedFile {
             }
             done += n
         }
+        counters.ingestedBytes.add(data.count, ordering: .relaxed)
         size = max(size, end)
         if let stream {
             if isWrittenInOrder { stream.grew(to: size) } else { stream.breakOff() }

@@ -29,6 +29,7 @@ extension DropServer {
         keepRunning("EventLoops", \.eventLoops)
         keepRunning("Strategy", \.strategy)
         keepRunning("LogFormat", \.logFormat)
+        keepRunning("MetricsListen", \.metricsListen)
         replaceSettings(applied)
         logger.notice("configuration reloaded", metadata: pending.isEmpty ? [:] : ["needs restart": "\(pending.joined(separator: ","))"])
         return pending

@@ -26,6 +26,10 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
     }
     private var revocationTimer: DispatchSourceTimer?
     private let sweeper: RetentionSweeper
+    /// The Prometheus endpoint while running, when `MetricsListen` names one.
+    private var metrics: MetricsEndpoint?
+    /// When this server was created, for `batchd_start_time_seconds`.
+    let startTime = Date()
 
     /// Opens the catalogue and prepares the state directory. Open batches
     /// left by a previous run are marked failed: their uploads never completed.
@@ -48,6 +52,9 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
     @discardableResult
     public func start() throws -> Int {
         let configuration = self.configuration
+        // Bound before the SSH port, so a taken metrics port stops the start
+        // before anyone can connect.
+        let metrics = try configuration.metricsListen.map { address in try MetricsEndpoint(address: address, logger: logger) }
         var ssh = SSHServerConfiguration(
             address: configuration.listenAddress, port: configuration.listenPort, hostKeyPath: configuration.hostKey)
         DropServer.applyLimits(of: configuration, to: &ssh)
@@ -67,12 +74,19 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
         sweeper.start()
         logger.notice("listening", metadata: ["address": "\(configuration.listenAddress):\(server.boundPort)",
                                               "state": "\(configuration.stateDirectory)"])
+        if let metrics {
+            metrics.start(render: metricsPage(ssh: server))
+            self.metrics = metrics
+            logger.notice("metrics listening", metadata: ["address": "\(metrics.address)", "path": "/metrics"])
+        }
         return server.boundPort
     }
 
     /// Closes every connection; batches of closed channels seal as usual.
     /// Waits up to `timeout` seconds for the seals this causes to finish.
     public func stop(timeout: Double = 120) {
+        metrics?.stop()
+        metrics = nil
         revocationTimer?.cancel()
         revocationTimer = nil
         sweeper.stop()

@@ -100,7 +100,7 @@ final class TestServer: @unchecked Sendable {
     }
 
     static func listeningPort(in log: String) -> Int? {
-        for line in log.split(separator: "\n") where line.contains("listening") {
+        for line in log.split(separator: "\n") where line.contains("listening") && !line.contains("metrics") {
             if let range = line.range(of: #"address(=|":")127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
                 return Int(line[range].split(separator: ":").last ?? "")
             }

@@ -7,8 +7,8 @@ import Foundation
 struct BatchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "batch",
-        abstract: "List, show and purge batches.",
-        subcommands: [List.self, Show.self, Purge.self])
+        abstract: "List, show, verify and purge batches.",
+        subcommands: [List.self, Show.self, Verify.self, Purge.self])
 
     /// `batchctl batch list [--source USER] [--json]`
     struct List: AdminCommand {

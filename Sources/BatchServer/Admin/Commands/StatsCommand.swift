@@ -1,12 +1,11 @@
 import ArgumentParser
-import BatchCore
 import BatchStore
 
 /// `batchctl stats [--json]`: counts over the whole catalogue.
 struct StatsCommand: AdminCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
-        abstract: "Count users, topics, batches and offers.")
+        abstract: "Count users, topics, batches, bytes, offers and deliveries; show the relay share and each target's state.")
 
     @ParentCommand var root: BatchctlCommand
 
@@ -16,13 +15,6 @@ struct StatsCommand: AdminCommand {
     func run(context: AdminContext) throws(AdminError) {
         let stats = try context.store { catalogue throws(StoreError) in try catalogue.stats() }
         if json { return try context.writeJSON(stats) }
-        func counts(_ values: [String: Int], order: [String]) -> String {
-            order.map { "\(values[$0] ?? 0) \($0)" }.joined(separator: ", ")
-        }
-        context.write("users: " + counts(stats.users, order: Role.allCases.map(\.rawValue)))
-        context.write("topics: \(stats.topics)")
-        context.write("batches: " + counts(stats.batches, order: BatchState.allCases.map(\.rawValue)))
-        context.write("sealed bytes: \(stats.sealedBytes)")
-        context.write("offers: " + counts(stats.offers, order: OfferState.allCases.map(\.rawValue)))
+        StatsDescription(stats).lines.forEach(context.write)
     }
 }
