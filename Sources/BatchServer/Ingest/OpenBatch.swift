@@ -163,6 +163,7 @@ final class OpenBatch {
         let upload = StreamedUpload(stagingPath: file.stagingPath, archiver: archiver)
         file.stream = upload
         streamingFile = file
+        logger.debug("archiving a file as it uploads", metadata: ["file": "\(file.path)"])
         archiver.beginStream(upload)
         upload.grew(to: file.size)
     }
@@ -176,6 +177,8 @@ final class OpenBatch {
             file.stream = nil
             if streamingFile === file { streamingFile = nil }
             guard case .file(let current)? = entries[file.path], current === file, !isSealing, !stream.isBroken else {
+                logger.debug("a file archived as it uploaded changed behind the archiver; the archive is built again at seal",
+                             metadata: ["file": "\(file.path)"])
                 stream.breakOff()
                 rebuildNeeded = true
                 return
@@ -289,6 +292,7 @@ final class OpenBatch {
         }
         let jobs = complete.map { job(for: $0.key, $0.entry) }
         let rebuild = rebuildNeeded
+        if rebuild { logger.debug("the archive is built again from staging: the batch changed after files were archived") }
         let archiver = self.archiver
         let finish: @Sendable () -> Void = {
             archiver.finish(jobs: jobs, rebuild: rebuild) { result in
