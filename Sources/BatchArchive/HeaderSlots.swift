@@ -53,34 +53,20 @@ struct HeaderSlots {
         }
         let source = try SourceFile(path: path)
         defer { source.close() }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4 << 20, alignment: 64)
-        defer { buffer.deallocate() }
         var whole = SHA256()
-        var piece = SHA256()
         var result = pieces
-        var position: UInt64 = 0
-        while position < source.size {
-            let count = try source.read(into: buffer, upTo: source.size - position)
-            guard count > 0 else { throw .sourceShrank(path: path, expected: source.size, actual: position) }
-            let chunk = UnsafeRawBufferPointer(rebasing: buffer[..<count])
-            whole.update(bufferPointer: chunk)
-            // Feed the touched pieces' bytes of this chunk to their digest.
-            var offset = 0
-            while offset < count {
-                let absolute = position + UInt64(offset)
-                let index = Int(absolute / UInt64(pieceSize))
-                let pieceEnd = UInt64(index + 1) * UInt64(pieceSize)
-                let take = Int(min(pieceEnd - absolute, UInt64(count - offset)))
-                if touched.contains(index) {
-                    piece.update(bufferPointer: UnsafeRawBufferPointer(rebasing: chunk[offset..<(offset + take)]))
-                    if absolute + UInt64(take) == pieceEnd || absolute + UInt64(take) == source.size {
-                        if index < result.count { result[index] = PieceDigests.hex(piece.finalize()) }
-                        piece = SHA256()
-                    }
-                }
-                offset += take
+        // Mapped, not read: the archive was just written and is in the page
+        // cache, and hashing it in place saves a copy of every byte.
+        try source.withMappedBytes { (bytes: UnsafeRawBufferPointer) throws(ArchiveError) in
+            whole.update(bufferPointer: bytes)
+            for index in touched.sorted() where index < result.count {
+                let start = index * pieceSize
+                let end = min(start + pieceSize, bytes.count)
+                guard start < end else { continue }
+                var piece = SHA256()
+                piece.update(bufferPointer: UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+                result[index] = PieceDigests.hex(piece.finalize())
             }
-            position += UInt64(count)
         }
         return (PieceDigests.hex(whole.finalize()), result)
     }

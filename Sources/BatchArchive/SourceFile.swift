@@ -50,6 +50,18 @@ struct SourceFile {
         return filled
     }
 
+    /// Calls `body` with the file's first `size` bytes mapped read-only,
+    /// read ahead sequentially; an empty file gives an empty buffer.
+    func withMappedBytes(_ body: (UnsafeRawBufferPointer) throws(ArchiveError) -> Void) throws(ArchiveError) {
+        guard size > 0 else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        guard let mapped = mmap(nil, Int(size), PROT_READ, MAP_PRIVATE, descriptor, 0), mapped != MAP_FAILED else {
+            throw .sourceReadFailed(path: path, errno: errno)
+        }
+        defer { munmap(mapped, Int(size)) }
+        madvise(mapped, Int(size), MADV_SEQUENTIAL)
+        try body(UnsafeRawBufferPointer(start: mapped, count: Int(size)))
+    }
+
     /// Closes the file; a read-only descriptor has nothing to lose on close.
     func close() {
         _ = sourceClose(descriptor)
