@@ -12,6 +12,7 @@ BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 # A directory of already-built programs to install; empty builds release.
 INSTALL_BIN ?=
 INSTALL ?= install
@@ -99,11 +100,17 @@ install:
 	  $(INSTALL) -D -m 0644 "etc/$$u" "$$f" && \
 	  sed -i -e 's|/usr/local/bin/|$(BINDIR)/|g' -e 's|/etc/batchd/|$(SYSCONFDIR)/batchd/|g' "$$f" || exit 1; \
 	done
+	$(INSTALL) -D -m 0644 etc/batchd-recv.sysusers "$(DESTDIR)$(SYSUSERSDIR)/batchd-recv.conf"
+	@# The receivers' user, now rather than at the next boot; not into a DESTDIR.
+	@if [ -z "$(DESTDIR)" ] && command -v systemd-sysusers >/dev/null; then \
+	  echo "systemd-sysusers $(SYSUSERSDIR)/batchd-recv.conf"; systemd-sysusers "$(SYSUSERSDIR)/batchd-recv.conf"; \
+	fi
 
 uninstall:
 	for p in $(PROGRAMS); do rm -f "$(DESTDIR)$(BINDIR)/$$p"; done
 	for m in $(MANPAGES); do rm -f "$(DESTDIR)$(MANDIR)/man$${m##*.}/$$m"; done
 	for u in $(UNITS); do rm -f "$(DESTDIR)$(UNITDIR)/$$u"; done
+	rm -f "$(DESTDIR)$(SYSUSERSDIR)/batchd-recv.conf"
 	for c in $(CONFIGS); do \
 	  f="$(DESTDIR)$(SYSCONFDIR)/batchd/$$c"; \
 	  if cmp -s "etc/$$c" "$$f"; then rm -f "$$f"; elif [ -e "$$f" ]; then echo "keeping changed $$f"; fi; \

@@ -5,10 +5,11 @@ import Darwin
 #endif
 
 /// Asks the kernel to start writing a file range to disk without waiting,
-/// so an archive's final `fsync` has little left to do. Uses Linux's
+/// so the final `fsync` of an archive, or of a received one, has little
+/// left to do. Uses Linux's
 /// `sync_file_range(SYNC_FILE_RANGE_WRITE)`, looked up at run time because
 /// the C library module does not declare it; elsewhere it does nothing.
-enum WritebackHint {
+public enum WritebackHint {
     private typealias SyncFileRange = @convention(c) (Int32, Int64, Int64, UInt32) -> Int32
 
     /// SYNC_FILE_RANGE_WRITE from <linux/fs.h>, part of the stable kernel ABI.
@@ -25,7 +26,7 @@ enum WritebackHint {
 
     /// Starts writeback of `count` bytes at `offset`. Only a hint: failure
     /// leaves the work to `fsync`, which reports any real error.
-    static func start(_ descriptor: Int32, offset: UInt64, count: UInt64) {
+    public static func start(_ descriptor: Int32, offset: UInt64, count: UInt64) {
         guard let syncFileRange else { return }
         _ = syncFileRange(descriptor, Int64(offset), Int64(count), startWrite)
     }

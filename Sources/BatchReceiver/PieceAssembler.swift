@@ -1,3 +1,4 @@
+import BatchArchive
 import BatchCore
 import Crypto
 import Foundation
@@ -84,6 +85,9 @@ struct PieceAssembler {
         }
         if !store.holds(index) {
             try PieceAssembler.write(buffer, to: store.descriptor, at: offset, batch: offer.batch)
+            // The archive is fsynced before it is renamed into the inbox;
+            // writing each piece out now leaves that fsync little to do.
+            WritebackHint.start(store.descriptor, offset: UInt64(offset), count: UInt64(buffer.count))
             store.add(index)
             advanceWholeHash(with: buffer, index: index)
         }

@@ -24,6 +24,7 @@ import Testing
         "etc/batchd/batchd-recv.conf": 0o644,
         "usr/local/lib/systemd/system/batchd.service": 0o644,
         "usr/local/lib/systemd/system/batchd-recv@.service": 0o644,
+        "usr/local/lib/sysusers.d/batchd-recv.conf": 0o644,
     ]
 
     private let bin = TestServer.binDirectory()
@@ -86,10 +87,16 @@ import Testing
         #expect(receiver.contains("\nExecStart=/usr/local/bin/batchd-recv --config /etc/batchd/recv/%i.conf"))
         #expect(receiver.contains("\nStateDirectory=batchd-recv/%i\n"))
         for unit in [server, receiver] {
-            for setting in ["DynamicUser=yes", "ProtectSystem=strict", "NoNewPrivileges=yes"] {
+            for setting in ["ProtectSystem=strict", "NoNewPrivileges=yes"] {
                 #expect(unit.contains("\n\(setting)\n"), "a unit lacks \(setting)")
             }
         }
+        #expect(server.contains("\nDynamicUser=yes\n"))
+        // Receivers run as a user of their own whose group may read the inboxes.
+        #expect(receiver.contains("\nUser=batchd-recv\nGroup=batchd-recv\n"))
+        #expect(receiver.contains("\nStateDirectoryMode=0750\nUMask=0027\n"))
+        let sysusers = try String(contentsOf: destination.appendingPathComponent("usr/local/lib/sysusers.d/batchd-recv.conf"), encoding: .utf8)
+        #expect(sysusers.contains("\nu batchd-recv - \"batchd receivers\" /var/lib/batchd-recv\n"))
 
         // The installed examples are valid configs as shipped.
         let installedBin = destination.appendingPathComponent("usr/local/bin")
