@@ -126,17 +126,11 @@ struct TopicPolicyTests {
     }
 
     @Test func purgeRefusesABatchBeingDeliveredUnlessForced() throws {
-        let server = try TestServer()
-        defer { server.stop() }
-        let alice = try server.addUser("alice", role: "source")
-        let bobKey = try server.addUser("bob", role: "target")
-        try server.batchctl(["topic", "add", "ops"]).expectSuccess()
-        try server.batchctl(["topic", "subscribe", "ops", "bob"]).expectSuccess()
         // batchd dies as it starts serving bob: the offer stays accepted,
         // bob holds part of the archive and will resume.
-        server.environment = ["BATCHD_TEST_CRASH_AT": "serve"]
-        try server.start()
-        let bob = try TestReceiver(server: server, user: "bob", key: bobKey)
+        let (server, alice) = try TestServer.withAliceBobAndOps(environment: ["BATCHD_TEST_CRASH_AT": "serve"])
+        defer { server.stop() }
+        let bob = try TestReceiver(server: server, user: "bob", key: server.keyPath("bob"))
         defer { bob.stop() }
         let folder = try files(in: server, ["big.bin": 2_000_000])
         try server.scp([folder.appendingPathComponent("big.bin").path, "alice@127.0.0.1:ops/"], key: alice).expectSuccess()

@@ -185,10 +185,17 @@ final class TestServer: @unchecked Sendable {
         return key
     }
 
+    /// The private key `makeKey(name)` wrote.
+    func keyPath(_ name: String) -> String {
+        directory.appendingPathComponent(name).path
+    }
+
     /// A started server with source alice, target bob and topic ops (bob
-    /// subscribed); returns alice's key.
-    static func withAliceBobAndOps(extraConfig: String = "", penalties: Bool = false) throws -> (TestServer, alice: String) {
+    /// subscribed; his key is `keyPath("bob")`); returns alice's key.
+    static func withAliceBobAndOps(extraConfig: String = "", penalties: Bool = false,
+                                   environment: [String: String] = [:]) throws -> (TestServer, alice: String) {
         let server = try TestServer(extraConfig: extraConfig, penalties: penalties)
+        server.environment = environment
         let alice = try server.addUser("alice", role: "source")
         try server.addUser("bob", role: "target")
         try server.batchctl(["topic", "add", "ops"]).expectSuccess()
