@@ -100,6 +100,8 @@ final class DeliveryJob: @unchecked Sendable {
             do {
                 try fetchMissing(from: source, into: &assembler)
             } catch {
+                // Pieces read before the failure are still checked and kept.
+                if let late = try? assembler.finish(), late > 0 { receivedFrom[source.name, default: 0] += late }
                 lastError = "\(source.name): \(error.description)"
                 logger.warning("fetch interrupted; will resume", metadata: ["source": "\(source.name)", "error": "\(error)", "round": "\(round)"])
                 if source.name != "server" {
@@ -174,7 +176,6 @@ final class DeliveryJob: @unchecked Sendable {
     private func fetchMissing(from source: PlanSource, into assembler: inout PieceAssembler) throws(SSHKitError) {
         let session = try SSHClientSession(configuration: try clientConfiguration(for: source))
         defer { session.close() }
-        var buffer = [UInt8](repeating: 0, count: 256 << 10)
         for run in DeliveryJob.runs(missing: (0 ..< offer.pieceCount).filter { !assembler.have.contains($0) }) {
             let request = FetchRequest(batch: offer.batch, first: run.lowerBound, last: run.upperBound)
             let started = Date()
@@ -184,26 +185,40 @@ final class DeliveryJob: @unchecked Sendable {
             let rttMs = Date().timeIntervalSince(started) * 1000 / 2
             defer { channel.close() }
             assembler.begin(at: run.lowerBound)
-            while true {
-                let count = try buffer.withUnsafeMutableBytes { raw in
-                    Result { () throws(SSHKitError) in try channel.read(into: raw, timeout: 90) }
-                }.get()
-                guard let count else { break }
-                if count == 0 { throw .channel("no data from \(source.name) for 90 seconds") }
-                let fed = buffer.withUnsafeBytes { raw in
-                    Result { () throws(ReceiverError) in try assembler.feed(UnsafeRawBufferPointer(rebasing: raw[0 ..< count])) }
+            // Waits for the pieces still being checked and counts them.
+            func settle() throws(SSHKitError) {
+                do throws(ReceiverError) {
+                    let late = try assembler.finish()
+                    kept += late
+                    receivedFrom[source.name, default: 0] += late
+                } catch {
+                    throw .channel(error.description)
                 }
-                switch fed {
-                case .success(let bytes):
+            }
+            while true {
+                // Straight into the piece being filled: no copy on the way.
+                let count = try assembler.withFreeSpace { (space: UnsafeMutableRawBufferPointer) throws(SSHKitError) -> Int? in
+                    try channel.read(into: space, timeout: 90)
+                }
+                guard let count else {
+                    try settle()
+                    break
+                }
+                if count == 0 { throw .channel("no data from \(source.name) for 90 seconds") }
+                do throws(ReceiverError) {
+                    let bytes = try assembler.didFill(count)
                     kept += bytes
                     receivedFrom[source.name, default: 0] += bytes
-                case .failure(let error):
+                } catch {
                     throw .channel(error.description)
                 }
                 let total = Int64(assembler.have.count) * Int64(offer.pieceSize)
                 progress?.update(bytes: min(total, offer.size), total: offer.size, source: source.name)
                 reportProgress(bytes: min(total, offer.size), source: source.name)
-                if !assembler.rejected.isEmpty { return }
+                if !assembler.rejected.isEmpty {
+                    try settle()
+                    return
+                }
             }
             let seconds = Date().timeIntervalSince(started)
             if kept > 0 {

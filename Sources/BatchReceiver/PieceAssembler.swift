@@ -1,101 +1,104 @@
-import BatchArchive
 import BatchCore
 import Crypto
 import Foundation
 
-/// Cuts a fetched byte stream into pieces and keeps only those whose
-/// SHA-256 matches the offer's hash, at their place in the `.part` file.
-/// Hashes come from the server's offer, never from whoever sends the bytes.
+/// Cuts a fetched byte stream into pieces and hands each whole piece to a
+/// `PieceVerifier`, which keeps only those whose SHA-256 matches the
+/// offer's hash, at their place in the `.part` file. Hashes come from the
+/// server's offer, never from whoever sends the bytes.
 struct PieceAssembler {
-    let store: PieceStore
+    let verifier: PieceVerifier
+    var store: PieceStore { verifier.store }
     var offer: Offer { store.offer }
     /// Pieces held and verified.
     var have: Set<Int> { store.held }
     /// Pieces that arrived with the wrong hash since the last reset.
-    private(set) var rejected: [Int] = []
+    var rejected: [Int] { verifier.rejected }
     private var current: Int
-    private var buffer: [UInt8] = []
-    /// SHA-256 of the archive's prefix up to piece `hashedPieces`, kept as
-    /// pieces arrive so the whole archive need not be read again at the end.
-    private var wholeHasher = SHA256()
-    private var hashedPieces = 0
+    /// The piece being filled, sized to its length, and how much of it is.
+    private var piece: [UInt8] = []
+    private var filled = 0
 
     init(store: PieceStore) {
-        self.store = store
+        verifier = PieceVerifier(store: store)
         current = 0
     }
 
-    /// The whole archive's SHA-256, once every piece is held: hashed as
-    /// pieces arrived in order, reading back only those that did not.
-    mutating func wholeDigest() -> String? {
-        advanceWholeHash(with: nil, index: -1)
-        guard hashedPieces == offer.pieceCount else { return nil }
-        return wholeHasher.finalize().hexString
-    }
-
-    /// Feeds held pieces to the whole-archive hash in order; `bytes` is the
-    /// content of piece `index` when the caller has it in memory.
-    private mutating func advanceWholeHash(with bytes: [UInt8]?, index: Int) {
-        var scratch: [UInt8] = []
-        while hashedPieces < offer.pieceCount, store.holds(hashedPieces) {
-            if hashedPieces == index, let bytes {
-                wholeHasher.update(data: bytes)
-            } else {
-                let n = store.read(hashedPieces, into: &scratch)
-                guard n == Int(offer.range(ofPiece: hashedPieces).count) else { return }
-                wholeHasher.update(data: scratch[0 ..< n])
-            }
-            hashedPieces += 1
-        }
+    /// The whole archive's SHA-256, once every piece is held.
+    func wholeDigest() -> String? {
+        verifier.wholeDigest()
     }
 
     /// The stream that follows starts at piece `first`.
     mutating func begin(at first: Int) {
         current = first
-        buffer.removeAll(keepingCapacity: true)
+        filled = 0
     }
 
-    /// Feeds stream bytes; returns the number of verified bytes kept.
+    /// Calls `body` with the rest of the piece being filled, for a read to
+    /// put stream bytes straight into it; then `didFill` says how many it
+    /// put there. Past the last piece the space is a scratch buffer: any
+    /// byte read into it is a protocol violation.
+    mutating func withFreeSpace<R, E: Error>(_ body: (UnsafeMutableRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        if current >= offer.pieceCount {
+            var scratch = [UInt8](repeating: 0, count: 1)
+            let result = scratch.withUnsafeMutableBytes { raw in Result { () throws(E) in try body(raw) } }
+            return try result.get()
+        }
+        let length = Int(offer.range(ofPiece: current).count)
+        if filled == 0, piece.count != length {
+            piece = verifier.emptyBuffer(count: length)
+        }
+        let start = filled
+        let result = piece.withUnsafeMutableBytes { raw in
+            Result { () throws(E) in try body(UnsafeMutableRawBufferPointer(rebasing: raw[start...])) }
+        }
+        return try result.get()
+    }
+
+    /// `count` bytes were read into the space `withFreeSpace` gave; returns
+    /// the bytes of pieces verified and kept since the last call (pieces
+    /// are checked in the background, so the count trails the stream;
+    /// `finish` gives the rest).
+    mutating func didFill(_ count: Int) throws(ReceiverError) -> Int64 {
+        guard current < offer.pieceCount else {
+            throw .protocolViolation("more bytes than batch \(offer.batch) has")
+        }
+        filled += count
+        if filled == piece.count {
+            verifier.submit(piece, piece: current)
+            current += 1
+            piece = []
+            filled = 0
+        }
+        return try verifier.collect()
+    }
+
+    /// Feeds stream bytes from a buffer, as `withFreeSpace` and `didFill` do.
     mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(ReceiverError) -> Int64 {
         var kept: Int64 = 0
         var offset = 0
         while offset < bytes.count {
-            guard current < offer.pieceCount else {
-                throw .protocolViolation("more bytes than batch \(offer.batch) has")
+            let taken = withFreeSpace { (space: UnsafeMutableRawBufferPointer) -> Int in
+                let take = min(space.count, bytes.count - offset)
+                space.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[offset ..< offset + take]))
+                return take
             }
-            let range = offer.range(ofPiece: current)
-            let need = Int(range.count) - buffer.count
-            let take = min(need, bytes.count - offset)
-            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset ..< offset + take]))
-            offset += take
-            if buffer.count == Int(range.count) {
-                kept += try finishPiece(current, at: range.lowerBound)
-                current += 1
-                buffer.removeAll(keepingCapacity: true)
-            }
+            offset += taken
+            kept += try didFill(taken)
         }
         return kept
     }
 
-    private mutating func finishPiece(_ index: Int, at offset: Int64) throws(ReceiverError) -> Int64 {
-        let digest = SHA256.hash(data: buffer).hexString
-        guard digest == offer.pieces[index] else {
-            rejected.append(index)
-            return 0
-        }
-        if !store.holds(index) {
-            try PieceAssembler.write(buffer, to: store.descriptor, at: offset, batch: offer.batch)
-            // The archive is fsynced before it is renamed into the inbox;
-            // writing each piece out now leaves that fsync little to do.
-            WritebackHint.start(store.descriptor, offset: UInt64(offset), count: UInt64(buffer.count))
-            store.add(index)
-            advanceWholeHash(with: buffer, index: index)
-        }
-        return Int64(buffer.count)
+    /// Waits for the pieces being checked; returns the bytes kept since
+    /// the last `feed` or `finish`.
+    func finish() throws(ReceiverError) -> Int64 {
+        verifier.drain()
+        return try verifier.collect()
     }
 
-    mutating func clearRejected() {
-        rejected.removeAll()
+    func clearRejected() {
+        verifier.clearRejected()
     }
 
     static func write(_ bytes: [UInt8], to descriptor: Int32, at offset: Int64, batch: Int64) throws(ReceiverError) {

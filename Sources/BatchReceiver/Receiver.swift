@@ -111,8 +111,11 @@ public final class Receiver: @unchecked Sendable {
                 try channel.write(message.encodeFrame())
             }
             if done { return nil }
+            // The wait bounds how late a delivery's reports (and --once's
+            // exit) follow it: short while deliveries run, longer when idle.
+            let wait = running.withLock { $0.isEmpty } ? 0.2 : 0.02
             let count = try buffer.withUnsafeMutableBytes { raw in
-                Result { () throws(SSHKitError) in try channel.read(into: raw, timeout: 0.2) }
+                Result { () throws(SSHKitError) in try channel.read(into: raw, timeout: wait) }
             }.get()
             guard let count else {
                 let message = channel.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -49,6 +49,8 @@ import Testing
             kept += try data[offset ..< end].withUnsafeBytes { try assembler.feed($0) }
             offset = end
         }
+        // Pieces are checked in the background; finish waits for the last.
+        kept += try assembler.finish()
         #expect(kept == Int64(data.count))
         #expect(assembler.have == [0, 1, 2, 3])
         #expect(assembler.rejected.isEmpty)
@@ -78,7 +80,7 @@ import Testing
         defer { close(fd); unlink(path) }
         var assembler = PieceAssembler(store: PieceStore(offer: offer, descriptor: dup(fd), held: []))
         assembler.begin(at: 0)
-        let kept = try served.withUnsafeBytes { try assembler.feed($0) }
+        let kept = try served.withUnsafeBytes { try assembler.feed($0) } + assembler.finish()
         #expect(kept == Int64(pieceSize))
         #expect(assembler.have == [0])
         #expect(assembler.rejected == [1])
@@ -118,5 +120,49 @@ import Testing
         offer.name = "../../etc/passwd"
         #expect(inbox.stem(of: offer) == "7-_.._etc_passwd")
         #expect(!inbox.archivePath(of: offer).dropFirst(4).contains("/"))
+    }
+}
+
+/// The verifier keeps up with a reader that outruns it by making it wait,
+/// and reports a write that fails.
+@Suite struct PieceVerifierTests {
+    @Test func aStreamFarLongerThanTheQueueIsAllKeptInOrder() throws {
+        let pieceSize = 4096
+        var generator = SystemRandomNumberGenerator()
+        let data = (0 ..< pieceSize * 64 + 5).map { _ in UInt8.random(in: 0 ... 255, using: &generator) }
+        let pieces = stride(from: 0, to: data.count, by: pieceSize).map {
+            SHA256.hash(data: data[$0 ..< min($0 + pieceSize, data.count)]).hexString
+        }
+        let offer = Offer(batch: 9, topic: "ops", destination: "ops", source: "alice", name: "ops",
+                          files: [OfferFile(path: "a", size: Int64(data.count))], size: Int64(data.count),
+                          sha256: SHA256.hash(data: data).hexString, pieceSize: pieceSize, pieces: pieces)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("verifier-\(UUID().uuidString)").path
+        let fd = open(path, O_RDWR | O_CREAT, 0o600)
+        try #require(fd >= 0)
+        defer { close(fd); unlink(path) }
+        var assembler = PieceAssembler(store: PieceStore(offer: offer, descriptor: dup(fd), held: []))
+        assembler.begin(at: 0)
+        var kept = try data.withUnsafeBytes { try assembler.feed($0) }
+        kept += try assembler.finish()
+        #expect(kept == Int64(data.count))
+        #expect(assembler.have.count == pieces.count)
+        #expect(assembler.wholeDigest() == offer.sha256)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(data))
+    }
+
+    @Test func aFailedWriteIsThrownToTheReader() throws {
+        let data = [UInt8](repeating: 7, count: 100)
+        let offer = Offer(batch: 9, topic: "ops", destination: "ops", source: "alice", name: "ops",
+                          files: [OfferFile(path: "a", size: 100)], size: 100, sha256: SHA256.hash(data: data).hexString,
+                          pieceSize: 100, pieces: [SHA256.hash(data: data).hexString])
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("verifier-\(UUID().uuidString)").path
+        let readOnly = open(path, O_RDONLY | O_CREAT, 0o600)
+        try #require(readOnly >= 0)
+        defer { unlink(path) }
+        var assembler = PieceAssembler(store: PieceStore(offer: offer, descriptor: readOnly, held: []))
+        assembler.begin(at: 0)
+        _ = try data.withUnsafeBytes { try assembler.feed($0) }
+        #expect(throws: ReceiverError.self) { try assembler.finish() }
+        #expect(assembler.have.isEmpty)
     }
 }

@@ -1,0 +1,136 @@
+import BatchArchive
+import BatchCore
+import Crypto
+import Dispatch
+import Foundation
+import Synchronization
+
+/// Checks whole pieces against the offer's hashes and writes the good ones
+/// into the `.part` file on a queue of its own, so the thread reading the
+/// network never waits for SHA-256 or the disk: on two cores, decrypting
+/// and hashing then overlap. At most `depth` pieces wait at once; a reader
+/// that outruns the verifier waits for a slot.
+///
+/// `@unchecked Sendable`: `wholeHasher` and `hashedPieces` are touched only
+/// on `queue`; the results the reader collects are under a mutex.
+final class PieceVerifier: @unchecked Sendable {
+    let store: PieceStore
+    var offer: Offer { store.offer }
+    private let queue = DispatchQueue(label: "piece-verifier", qos: .userInitiated)
+    private let slots: DispatchSemaphore
+
+    private struct Results {
+        /// Bytes of pieces verified and kept since the reader last collected.
+        var kept: Int64 = 0
+        /// Pieces whose bytes did not match their hash.
+        var rejected: [Int] = []
+        /// The first write that failed.
+        var failure: ReceiverError?
+        /// Piece buffers handed back for reuse.
+        var spare: [[UInt8]] = []
+    }
+
+    private let results = Mutex(Results())
+    // Touched only on `queue`:
+    private var wholeHasher = SHA256()
+    private var hashedPieces = 0
+
+    init(store: PieceStore, depth: Int = 4) {
+        self.store = store
+        slots = DispatchSemaphore(value: depth)
+    }
+
+    /// A buffer of `count` bytes to fill with a piece: a used one of that
+    /// size when one is spare (its old bytes are all overwritten).
+    func emptyBuffer(count: Int) -> [UInt8] {
+        let reused = results.withLock { results -> [UInt8]? in
+            guard let index = results.spare.lastIndex(where: { $0.count == count }) else { return nil }
+            return results.spare.remove(at: index)
+        }
+        return reused ?? [UInt8](repeating: 0, count: count)
+    }
+
+    /// Queues piece `index`, whose bytes are `bytes`, to be checked and
+    /// written; waits while `depth` pieces are already waiting.
+    func submit(_ bytes: [UInt8], piece index: Int) {
+        slots.wait()
+        queue.async { [self] in
+            verify(bytes, piece: index)
+            results.withLock { $0.spare.append(bytes) }
+            slots.signal()
+        }
+    }
+
+    /// The bytes of pieces kept since the last call; throws the first
+    /// storage error met meanwhile.
+    func collect() throws(ReceiverError) -> Int64 {
+        let (kept, failure) = results.withLock { results -> (Int64, ReceiverError?) in
+            defer { results.kept = 0 }
+            return (results.kept, results.failure)
+        }
+        if let failure { throw failure }
+        return kept
+    }
+
+    /// Waits until every piece submitted so far is checked and written.
+    func drain() {
+        queue.sync {}
+    }
+
+    /// Pieces that arrived with the wrong hash since the last `clearRejected`.
+    var rejected: [Int] { results.withLock { $0.rejected } }
+
+    func clearRejected() {
+        results.withLock { $0.rejected.removeAll() }
+    }
+
+    /// The whole archive's SHA-256 once every piece is held, after the
+    /// pieces waiting are done: hashed as pieces arrived in order, reading
+    /// back only those that did not.
+    func wholeDigest() -> String? {
+        queue.sync {
+            advanceWholeHash(with: nil, index: -1)
+            guard hashedPieces == offer.pieceCount else { return nil }
+            return wholeHasher.finalize().hexString
+        }
+    }
+
+    private func verify(_ bytes: [UInt8], piece index: Int) {
+        let digest = SHA256.hash(data: bytes).hexString
+        guard digest == offer.pieces[index] else {
+            results.withLock { $0.rejected.append(index) }
+            return
+        }
+        if !store.holds(index) {
+            let offset = offer.range(ofPiece: index).lowerBound
+            do {
+                try PieceAssembler.write(bytes, to: store.descriptor, at: offset, batch: offer.batch)
+            } catch {
+                results.withLock { $0.failure = $0.failure ?? error }
+                return
+            }
+            // The archive is fsynced before it is renamed into the inbox;
+            // writing each piece out now leaves that fsync little to do.
+            WritebackHint.start(store.descriptor, offset: UInt64(offset), count: UInt64(bytes.count))
+            store.add(index)
+            advanceWholeHash(with: bytes, index: index)
+        }
+        results.withLock { $0.kept += Int64(bytes.count) }
+    }
+
+    /// Feeds held pieces to the whole-archive hash in order; `bytes` is the
+    /// content of piece `index` when it is in memory.
+    private func advanceWholeHash(with bytes: [UInt8]?, index: Int) {
+        var scratch: [UInt8] = []
+        while hashedPieces < offer.pieceCount, store.holds(hashedPieces) {
+            if hashedPieces == index, let bytes {
+                wholeHasher.update(data: bytes)
+            } else {
+                let n = store.read(hashedPieces, into: &scratch)
+                guard n == Int(offer.range(ofPiece: hashedPieces).count) else { return }
+                wholeHasher.update(data: scratch[0 ..< n])
+            }
+            hashedPieces += 1
+        }
+    }
+}
