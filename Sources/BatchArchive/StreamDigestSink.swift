@@ -3,7 +3,10 @@ import CZlib
 
 /// Digests the archive as a whole: its size and SHA-256, and the gzip
 /// trailer's CRC-32 and length of the uncompressed stream, joined from the
-/// segments' own CRCs in order.
+/// segments' own CRCs in order. From the first header slot on, the SHA-256
+/// is not kept: the slot's bytes change at the end, and the archive is
+/// hashed again then (`HeaderSlots.rehash`); hashing it twice would only
+/// take CPU from the upload.
 final class StreamDigestSink: SegmentSink {
     /// Bytes of archive consumed so far.
     private(set) var byteCount: UInt64 = 0
@@ -18,8 +21,9 @@ final class StreamDigestSink: SegmentSink {
 
     func consume(_ segment: Segment) throws(ArchiveError) {
         if segment.isHeaderSlot { slotStreamOffsets.append(streamCount) }
+        let hashing = slotStreamOffsets.isEmpty
         for span in segment.output {
-            whole.update(bufferPointer: span)
+            if hashing { whole.update(bufferPointer: span) }
             byteCount += UInt64(span.count)
         }
         let added = segment.streamCount
@@ -28,7 +32,8 @@ final class StreamDigestSink: SegmentSink {
         streamCount += UInt64(added)
     }
 
-    /// Lowercase hex SHA-256 of everything consumed.
+    /// Lowercase hex SHA-256 of everything consumed; only when no header
+    /// slot was.
     func finalize() -> String {
         PieceDigests.hex(whole.finalize())
     }
