@@ -103,6 +103,12 @@ ssh "${ssh_opts[@]}" -p "$port" -i "$work/alice" alice@127.0.0.1 batches
 say "the admin, remotely: ssh admin@127.0.0.1 batchctl batch list"
 ssh "${ssh_opts[@]}" -p "$port" -i "$work/admin" admin@127.0.0.1 batchctl batch list
 
+say "batchctl stats: batches, bytes, offers, deliveries, relay share, each target"
+ctl stats
+
+say "batchctl batch verify: every sealed archive against its recorded hashes"
+ctl batch verify
+
 say "batchctl batch show 1 --json"
 ctl batch show 1 --json
 
