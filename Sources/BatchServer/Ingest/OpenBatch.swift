@@ -270,6 +270,13 @@ final class OpenBatch {
         let staging = stagingDirectory
         let logger = self.logger
         let archivePath = archiver.archivePath
+        let recordFailure: @Sendable (String) -> Void = { reason in
+            do {
+                try catalogue.failBatch(id: id, reason: reason)
+            } catch {
+                logger.error("cannot record failed batch", metadata: ["error": "\(error)"])
+            }
+        }
         let cleanUp: @Sendable () -> Void = {
             do {
                 try FileManager.default.removeItem(atPath: staging)
@@ -312,23 +319,17 @@ final class OpenBatch {
                         notifier.batchSealed(id, recipients: recipients)
                     } catch {
                         logger.error("cannot record sealed batch", metadata: ["error": "\(error)"])
-                        try? catalogue.failBatch(id: id, reason: "\(error)")
+                        recordFailure("\(error)")
                     }
                 case .failure(let error):
                     logger.error("batch failed", metadata: ["error": "\(error)"])
-                    do {
-                        try catalogue.failBatch(id: id, reason: error.description)
-                    } catch {
-                        logger.error("cannot record failed batch", metadata: ["error": "\(error)"])
-                    }
+                    recordFailure(error.description)
                 }
                 cleanUp()
                 completion()
             }
         }
         guard let command = policy.preSealHook else { return finish() }
-        let hook = PreSealHook(command: command, timeout: policy.preSealTimeout)
-        let folder = staging + "/files"
         let tree = complete.map { key, entry -> (path: String, stagingPath: String?) in
             if case .file(let file) = entry { return (key, file.stagingPath) }
             return (key, nil)
@@ -338,36 +339,14 @@ final class OpenBatch {
             "BATCHD_SOURCE": source, "BATCHD_FILES": "\(files.count)",
             "BATCHD_BYTES": "\(files.reduce(Int64(0)) { $0 + $1.size })",
         ]
-        DispatchQueue.global(qos: .utility).async {
-            let started = ContinuousClock.now
-            let verdict: PreSealHook.Verdict
-            let output: String
-            do {
-                try PreSealHook.lay(tree, in: folder)
-                (verdict, output) = hook.run(in: folder, environment: environment)
-            } catch {
-                (verdict, output) = (.rejected("the pre-seal hook could not be given the files: \(error.localizedDescription)"), "")
-            }
-            let took = "\((ContinuousClock.now - started).components.seconds) s"
-            switch verdict {
-            case .accepted:
-                logger.info("pre-seal hook accepted the batch", metadata: ["took": "\(took)"])
-                finish()
-            case .rejected(let reason):
-                logger.notice("pre-seal hook rejected the batch", metadata: [
-                    "reason": "\(reason)", "took": "\(took)", "output": "\(output.prefix(4096))",
-                ])
+        PreSealHook(command: command, timeout: policy.preSealTimeout)
+            .vet(tree, in: staging + "/files", environment: environment, logger: logger, accepted: finish) { reason in
                 archiver.discard {
-                    do {
-                        try catalogue.failBatch(id: id, reason: reason)
-                    } catch {
-                        logger.error("cannot record rejected batch", metadata: ["error": "\(error)"])
-                    }
+                    recordFailure(reason)
                     cleanUp()
                     completion()
                 }
             }
-        }
     }
 
     // MARK: - Helpers

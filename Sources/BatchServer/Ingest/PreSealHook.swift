@@ -1,4 +1,3 @@
-import BatchStore
 import Foundation
 
 /// A topic's PreSealHook: a shell command that vets a batch's files before
@@ -108,24 +107,4 @@ private func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer
     pointers.append(nil)
     defer { pointers.forEach { free($0) } }
     return body(pointers)
-}
-
-extension PreSealHook {
-    /// Lays the batch out in `folder` as the hook sees it: each folder
-    /// created, each file a read-only hard link to its staged bytes.
-    static func lay(_ entries: [(path: String, stagingPath: String?)], in folder: String) throws {
-        let manager = FileManager.default
-        try manager.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        for entry in entries {
-            let target = folder + "/" + entry.path
-            guard let staged = entry.stagingPath else {
-                try manager.createDirectory(atPath: target, withIntermediateDirectories: true)
-                continue
-            }
-            let parent = (target as NSString).deletingLastPathComponent
-            try manager.createDirectory(atPath: parent, withIntermediateDirectories: true)
-            try manager.linkItem(atPath: staged, toPath: target)
-            chmod(target, 0o444)
-        }
-    }
 }
