@@ -37,7 +37,7 @@ final class BatchBudget: Sendable {
     }
 
     /// Re-reads what the source's sealed batches took in the last 24
-    /// hours; called as the batch opens and as each file opens.
+    /// hours; called as each file of the batch opens.
     func refresh() throws(IngestError) {
         guard quota != nil else { return }
         let since = Int64(Date().timeIntervalSince1970) - 86_400
