@@ -42,6 +42,9 @@ public enum ArchiveError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The entry's header does not fit the one block reserved for it (a
     /// long path, 8 GiB or more, an unusual mtime): archive it whole instead.
     case streamedHeaderTooLarge(entry: String)
+    /// A streamed entry whose header was written when it began ended with
+    /// another path, size, mode or mtime: archive it whole instead.
+    case streamedHeaderChanged(entry: String)
 
     /// The sentence shown to the operator or logged.
     public var description: String {
@@ -80,6 +83,8 @@ public enum ArchiveError: Error, Sendable, Equatable, CustomStringConvertible {
             return "archive '\(path)' has no streamed entry open"
         case .streamedHeaderTooLarge(let entry):
             return "the header of '\(entry)' needs more than the one block reserved while streaming it; archive it whole"
+        case .streamedHeaderChanged(let entry):
+            return "'\(entry)' ended unlike the header written when it began streaming; archive it whole"
         }
     }
 

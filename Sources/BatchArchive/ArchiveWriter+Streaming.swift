@@ -3,11 +3,13 @@ import BatchCore
 /// Streaming an entry while its file is still being written, so a large
 /// upload is archived as it arrives instead of after it ends.
 ///
-/// A tar header holds the entry's size, which is known only at the end: a
-/// one-block slot of stored deflate is held for it, written over by
+/// A tar header holds the entry's size, which is usually known only at the
+/// end: a one-block slot of stored deflate is held for it, written over by
 /// `finish`. The slot is never part of any segment's dictionary, so no
-/// compressed byte depends on what it holds. While a streamed entry is open
-/// nothing else may be appended.
+/// compressed byte depends on what it holds. When the size is announced
+/// before the data (legacy `scp` sends it first), the real header is
+/// written at once and nothing is left for `finish`. While a streamed
+/// entry is open nothing else may be appended.
 extension ArchiveWriter {
     /// Starts streaming the regular file at `sourcePath` as the next entry.
     /// Its bytes are archived as `advanceStreamedFile` says they are final.
@@ -37,6 +39,24 @@ extension ArchiveWriter {
             throw error
         }
         streamed = StreamedFile(source: source)
+    }
+
+    /// Starts streaming the regular file at `sourcePath` as the next entry,
+    /// whose path, size, mode and mtime are known now: its header is written
+    /// at once. `endStreamedFile` must then give the same values.
+    public func beginStreamedFile(from sourcePath: String, path: String, size: UInt64, mode: UInt32, mtime: Int64) throws(ArchiveError) {
+        try checkOpen()
+        try checkNotStreaming()
+        try ArchiveWriter.validate(path)
+        let source = try SourceFile(path: sourcePath)
+        let header = TarHeader(path: path, kind: .regularFile, size: size, mode: mode, mtime: mtime).encode()
+        do {
+            try guarded { () throws(ArchiveError) in try append(header, as: headerKind) }
+        } catch {
+            source.close()
+            throw error
+        }
+        streamed = StreamedFile(source: source, announced: header)
     }
 
     /// Archives the streamed file's bytes up to `size`, all of which must be
@@ -87,10 +107,14 @@ extension ArchiveWriter {
     @discardableResult
     public func endStreamedFile(path: String, size: UInt64, mode: UInt32, mtime: Int64) throws(ArchiveError) -> UInt64 {
         try checkOpen()
-        guard streamed != nil else { throw .noStreamedEntry(path: output.path) }
+        guard let entry = streamed else { throw .noStreamedEntry(path: output.path) }
         try ArchiveWriter.validate(path)
         let header = TarHeader(path: path, kind: .regularFile, size: size, mode: mode, mtime: mtime).encode()
-        guard header.count == TarBlock.size else {
+        if let announced = entry.announced, announced != header {
+            phase = .failed
+            throw .streamedHeaderChanged(entry: path)
+        }
+        guard entry.announced != nil || header.count == TarBlock.size else {
             phase = .failed
             throw .streamedHeaderTooLarge(entry: path)
         }
@@ -100,7 +124,7 @@ extension ArchiveWriter {
         }
         streamed?.source.close()
         streamed = nil
-        slotHeaders.append(header)
+        if entry.announced == nil { slotHeaders.append(header) }
         return size
     }
 }

@@ -8,4 +8,7 @@ struct StreamedFile {
     /// Stored or deflated; nil until the first 64 KiB (or the whole file,
     /// if shorter) were probed.
     var kind: Segment.Kind?
+    /// The header already written when the entry began, for a file whose
+    /// size was announced; nil when a slot holds its place.
+    var announced: [UInt8]?
 }

@@ -136,4 +136,29 @@ struct StreamedEntryTests {
             try writer.endStreamedFile(path: "s", size: 10, mode: 0o644, mtime: 0)
         }
     }
+
+    @Test func anAnnouncedSizeWritesTheHeaderAtOnceAndMustHoldAtTheEnd() throws {
+        let scratch = try ScratchDirectory()
+        let archive = scratch.path("a.tar.gz")
+        let writer = try ArchiveWriter(path: archive, pieceSize: 64 << 10)
+        let data = try randomBytes(500_000)
+        let source = try scratch.write(data, to: "s")
+        let longPath = "dir/" + String(repeating: "n", count: 120) + ".bin"
+        // A long path needs pax records: fine when the header is written at once.
+        try writer.beginStreamedFile(from: source, path: longPath, size: 500_000, mode: 0o600, mtime: 1_600_000_000)
+        try writer.advanceStreamedFile(to: 200_000)
+        try writer.endStreamedFile(path: longPath, size: 500_000, mode: 0o600, mtime: 1_600_000_000)
+        let summary = try writer.finish()
+        let out = try expectValid(archive, summary, in: scratch)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/" + longPath)) == data)
+
+        let other = try ScratchDirectory()
+        let changed = try ArchiveWriter(path: other.path("b.tar.gz"))
+        let shorter = try other.write(Data("abc".utf8), to: "s")
+        try changed.beginStreamedFile(from: shorter, path: "s", size: 10, mode: 0o644, mtime: 0)
+        #expect(throws: ArchiveError.streamedHeaderChanged(entry: "s")) {
+            try changed.endStreamedFile(path: "s", size: 3, mode: 0o644, mtime: 0)
+        }
+        #expect(throws: ArchiveError.unusable(path: other.path("b.tar.gz"))) { try changed.finish() }
+    }
 }

@@ -86,6 +86,27 @@ struct StreamingIngestTests {
         #expect(server.logText.contains("the archive is built again from staging"))
     }
 
+    @Test(arguments: [true, false])
+    func legacyScpAnnouncesTheSizeSoTheHeaderIsWrittenAtOnce(preserve: Bool) throws {
+        let (server, alice) = try TestServer.withAliceBobAndOps(extraConfig: "LogLevel debug")
+        defer { server.stop() }
+        let source = server.directory.appendingPathComponent("src")
+        try Tree.make(at: source, ["big.bin": Tree.random(3_000_000), "small.txt": Data("small\n".utf8)])
+        let mtime = Date(timeIntervalSince1970: 1_500_000_000)
+        try FileManager.default.setAttributes([.modificationDate: mtime], ofItemAtPath: source.appendingPathComponent("big.bin").path)
+        try server.scp((preserve ? ["-p"] : []) + ["-r", source.path, "alice@127.0.0.1:ops/"], key: alice, legacy: true)
+            .expectSuccess("scp -O")
+        let (paths, folder) = try sealedFiles(server)
+        #expect(Set(paths) == ["src/big.bin", "src/small.txt"])
+        #expect(try Tree.difference(source, folder.appendingPathComponent("src")) == nil)
+        if preserve {
+            let restored = try FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent("src/big.bin").path)
+            #expect((restored[.modificationDate] as? Date) == mtime)
+        }
+        #expect(server.logText.contains("archiving a file as it uploads"))
+        #expect(!server.logText.contains("the archive is built again from staging"))
+    }
+
     @Test func filesCompletedBesideAStreamFollowItInTheArchive() throws {
         let (server, alice) = try TestServer.withAliceBobAndOps(extraConfig: "LogLevel debug")
         defer { server.stop() }

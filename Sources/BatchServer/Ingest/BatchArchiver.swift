@@ -47,7 +47,13 @@ final class BatchArchiver: @unchecked Sendable {
         queue.async { [self] in
             guard streaming == nil, usable else { return }
             do throws(ArchiveError) {
-                try openWriter().beginStreamedFile(from: upload.stagingPath)
+                let writer = try openWriter()
+                if let header = upload.announced {
+                    try writer.beginStreamedFile(from: upload.stagingPath, path: header.path, size: header.size,
+                                                 mode: header.mode, mtime: header.mtime)
+                } else {
+                    try writer.beginStreamedFile(from: upload.stagingPath)
+                }
                 streaming = upload
             } catch {
                 failure = error.description
@@ -76,7 +82,7 @@ final class BatchArchiver: @unchecked Sendable {
             if usable {
                 do throws(ArchiveError) {
                     try writer?.endStreamedFile(path: path, size: size, mode: mode, mtime: mtime)
-                } catch .streamedHeaderTooLarge {
+                } catch .streamedHeaderTooLarge, .streamedHeaderChanged {
                     broken = true
                 } catch {
                     failure = error.description

@@ -154,13 +154,23 @@ final class OpenBatch {
     private func considerStreaming(_ file: StagedFile) {
         if streamingFile?.stream == nil { streamingFile = nil }
         guard streamingFile == nil, file.stream == nil, !isSealing, file.isOpen, file.isWrittenInOrder,
-              file.size >= OpenBatch.streamingThreshold, case .file(let current)? = entries[file.path], current === file,
-              TarHeader(path: file.path, kind: .regularFile, mode: file.mode, mtime: 0).encode().count == TarBlock.size
+              file.size >= OpenBatch.streamingThreshold, case .file(let current)? = entries[file.path], current === file
         else { return }
+        var announced: StreamedUpload.Header?
+        if let size = file.announcedSize {
+            // The header is written now, so its mtime is fixed now.
+            let mtime = file.mtime ?? Int64(Date().timeIntervalSince1970)
+            file.mtime = mtime
+            announced = StreamedUpload.Header(path: file.path, size: size, mode: file.mode & 0o7777, mtime: mtime)
+        } else {
+            // The header waits in a one-block slot: it must fit there.
+            guard TarHeader(path: file.path, kind: .regularFile, mode: file.mode, mtime: 0).encode().count == TarBlock.size
+            else { return }
+        }
         // Its place in the archive is taken now: later entries follow it.
         file.sequence = takeSequence()
         file.isArchived = true
-        let upload = StreamedUpload(stagingPath: file.stagingPath, archiver: archiver)
+        let upload = StreamedUpload(stagingPath: file.stagingPath, announced: announced, archiver: archiver)
         file.stream = upload
         streamingFile = file
         logger.debug("archiving a file as it uploads", metadata: ["file": "\(file.path)"])

@@ -142,6 +142,7 @@ final class SCPChannelHandler: SSHChannelHandler, @unchecked Sendable {
                 }
                 file.mode = mode & 0o7777
                 file.mtime = times?.mtime
+                file.announcedSize = size
                 current = (batch, file, 0)
             } catch {
                 return refuse(error, on: channel)

@@ -24,6 +24,9 @@ final class StagedFile {
     private var isReleased = false
     /// Set while the file is archived as it is written (see `OpenBatch`).
     var stream: StreamedUpload?
+    /// The size the client said the file will have, before its data
+    /// (legacy `scp`'s file header).
+    var announcedSize: UInt64?
     /// Whether every byte so far was written at the end of what came
     /// before, from the start: what streaming needs.
     private(set) var isWrittenInOrder = true

@@ -6,7 +6,18 @@ import Synchronization
 /// than at its end, a truncation) or is abandoned breaks the stream, and
 /// the batch's archive is then built again from staging at seal time.
 final class StreamedUpload: Sendable {
+    /// An entry's header values known before its data: legacy `scp` sends
+    /// the size first, so the header is written at once, not into a slot.
+    struct Header: Sendable {
+        let path: String
+        let size: UInt64
+        let mode: UInt32
+        let mtime: Int64
+    }
+
     let stagingPath: String
+    /// The header, when the size was announced.
+    let announced: Header?
     private let archiver: BatchArchiver
     private let size = Atomic<UInt64>(0)
     /// Set while a wake-up of the archiver is queued, so a burst of writes
@@ -14,8 +25,9 @@ final class StreamedUpload: Sendable {
     private let wakeQueued = Atomic<Bool>(false)
     private let broken = Atomic<Bool>(false)
 
-    init(stagingPath: String, archiver: BatchArchiver) {
+    init(stagingPath: String, announced: Header?, archiver: BatchArchiver) {
         self.stagingPath = stagingPath
+        self.announced = announced
         self.archiver = archiver
     }
 
