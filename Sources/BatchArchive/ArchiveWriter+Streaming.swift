@@ -77,7 +77,7 @@ extension ArchiveWriter {
                 let first = UnsafeRawBufferPointer(rebasing: readBuffer[..<count])
                 var kind = headerKind
                 if level > 0 && !first.isEmpty {
-                    kind = try probe.isCompressible(first) ? .deflate : .stored
+                    kind = try probe.kind(for: first)
                 }
                 entry.kind = kind
                 try append(first, as: kind)

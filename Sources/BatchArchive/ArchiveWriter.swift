@@ -120,9 +120,10 @@ public final class ArchiveWriter {
     /// Adds the regular file at `sourcePath` as the archive-relative `path`
     /// and returns the number of data bytes archived.
     ///
-    /// The file's data is stored uncompressed when a level-1 trial on its
-    /// first 64 KiB saves less than 3%, as for media or already-compressed
-    /// files. An error found before the header is written (the source cannot
+    /// The file's data is stored uncompressed when trials on its first 64
+    /// KiB save less than 3%, as for media or already-compressed files, and
+    /// compressed by Huffman coding alone when string matching would gain
+    /// next to nothing (see `CompressibilityProbe`). An error found before the header is written (the source cannot
     /// be opened, is not a regular file, or its first chunk cannot be read in
     /// full) leaves the archive as it was and usable; one part-way through
     /// the data makes it unusable.
@@ -144,7 +145,7 @@ public final class ArchiveWriter {
         let first = UnsafeRawBufferPointer(rebasing: readBuffer[..<firstCount])
         var dataKind = headerKind
         if level > 0 && !first.isEmpty {
-            dataKind = try probe.isCompressible(first) ? .deflate : .stored
+            dataKind = try probe.kind(for: first)
         }
 
         try guarded { () throws(ArchiveError) in

@@ -18,13 +18,14 @@ public final class GzipDeflater {
     /// zlib counts input in `UInt32`, so larger buffers are fed in slices.
     private static let maxInputSlice = 1 << 30
 
-    /// Starts a gzip stream compressing at `level` (0 stores, 9 is smallest).
+    /// Starts a gzip stream compressing at `level` (0 stores, 9 is smallest),
+    /// or by Huffman coding alone, without looking for repeated strings.
     /// `outputCapacity` is the size of the chunks handed to sinks.
-    public init(level: Int32, outputCapacity: Int = 256 << 10) throws(ArchiveError) {
+    public init(level: Int32, huffmanOnly: Bool = false, outputCapacity: Int = 256 << 10) throws(ArchiveError) {
         guard (0...9).contains(level) else { throw .invalidLevel(level) }
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
-        let code = batchd_deflate_init_gzip(stream, level)
+        let code = batchd_deflate_init_gzip(stream, level, huffmanOnly ? Z_HUFFMAN_ONLY : Z_DEFAULT_STRATEGY)
         guard code == Z_OK else {
             stream.deinitialize(count: 1)
             stream.deallocate()

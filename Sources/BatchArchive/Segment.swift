@@ -14,6 +14,9 @@ final class Segment: @unchecked Sendable {
     enum Kind {
         /// Compressed by deflate at the writer's level.
         case deflate
+        /// Compressed by deflate's Huffman coding alone, without string
+        /// matching: data that barely repeats, such as base64.
+        case huffman
         /// Kept as deflate stored blocks: data that does not compress.
         case stored
         /// Written exactly as they are: the gzip header and trailer, which

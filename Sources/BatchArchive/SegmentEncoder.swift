@@ -9,9 +9,13 @@ import CZlib
 /// start, and used only there.
 final class SegmentEncoder: @unchecked Sendable {
     private let stream: UnsafeMutablePointer<z_stream>
+    private let level: Int32
+    /// Whether the stream is set to Huffman coding alone now.
+    private var huffmanOnly = false
 
     /// Starts a raw deflate stream at `level` (1–9; level 0 never deflates).
     init(level: Int32) throws(ArchiveError) {
+        self.level = max(level, 1)
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
         let code = batchd_deflate_init_raw(stream, max(level, 1))
@@ -37,9 +41,9 @@ final class SegmentEncoder: @unchecked Sendable {
         case .stored:
             segment.checksum = SegmentEncoder.crc(data)
             segment.output = SegmentEncoder.storedBlocks(data, headers: segment.storedHeaders)
-        case .deflate:
+        case .deflate, .huffman:
             segment.checksum = SegmentEncoder.crc(data)
-            try deflate(segment)
+            try deflate(segment, huffmanOnly: segment.kind == .huffman)
         }
     }
 
@@ -74,11 +78,18 @@ final class SegmentEncoder: @unchecked Sendable {
         return spans
     }
 
-    private func deflate(_ segment: Segment) throws(ArchiveError) {
+    private func deflate(_ segment: Segment, huffmanOnly: Bool) throws(ArchiveError) {
         var code = deflateReset(stream)
         guard code == Z_OK else { throw .compressionFailed(code: code, message: "cannot reset the deflate stream") }
+        if huffmanOnly != self.huffmanOnly {
+            // Right after a reset nothing is pending, so zlib switches at once.
+            code = deflateParams(stream, level, huffmanOnly ? Z_HUFFMAN_ONLY : Z_DEFAULT_STRATEGY)
+            guard code == Z_OK else { throw .compressionFailed(code: code, message: "cannot set the deflate strategy") }
+            self.huffmanOnly = huffmanOnly
+        }
         let dictionary = segment.dictionary
-        if let base = dictionary.baseAddress, !dictionary.isEmpty {
+        // Huffman coding alone never looks back: a dictionary would be ignored.
+        if !huffmanOnly, let base = dictionary.baseAddress, !dictionary.isEmpty {
             code = deflateSetDictionary(stream, base.assumingMemoryBound(to: Bytef.self), uInt(dictionary.count))
             guard code == Z_OK else { throw .compressionFailed(code: code, message: "cannot prime the deflate stream") }
         }

@@ -47,13 +47,15 @@ struct GzipDeflaterTests {
         }
     }
 
-    @Test func probeStoresRandomDataAndCompressesText() throws {
+    @Test func probeStoresRandomDataDeflatesTextAndHuffmanCodesBase64() throws {
         let probe = try CompressibilityProbe()
         let random = try randomBytes(CompressibilityProbe.sampleSize)
         let text = textBytes(CompressibilityProbe.sampleSize)
-        #expect(try random.withUnsafeBytes { bytes in try probe.isCompressible(bytes) } == false)
-        #expect(try text.withUnsafeBytes { bytes in try probe.isCompressible(bytes) } == true)
+        let base64 = Data(try randomBytes(CompressibilityProbe.sampleSize * 3 / 4).base64EncodedData().prefix(CompressibilityProbe.sampleSize))
+        #expect(try random.withUnsafeBytes { bytes in try probe.kind(for: bytes) } == .stored)
+        #expect(try text.withUnsafeBytes { bytes in try probe.kind(for: bytes) } == .deflate)
+        #expect(try base64.withUnsafeBytes { bytes in try probe.kind(for: bytes) } == .huffman)
         // The probe is reusable: the same sample gives the same answer twice.
-        #expect(try random.withUnsafeBytes { bytes in try probe.isCompressible(bytes) } == false)
+        #expect(try random.withUnsafeBytes { bytes in try probe.kind(for: bytes) } == .stored)
     }
 }

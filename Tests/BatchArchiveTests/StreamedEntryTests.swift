@@ -161,4 +161,20 @@ struct StreamedEntryTests {
         }
         #expect(throws: ArchiveError.unusable(path: other.path("b.tar.gz"))) { try changed.finish() }
     }
+
+    @Test func base64IsHuffmanCodedSmallerThanPigzAndRestoresExactly() throws {
+        let scratch = try ScratchDirectory()
+        let data = Data(try randomBytes(3_000_000).base64EncodedData(options: .lineLength76Characters))
+        let archive = scratch.path("a.tar.gz")
+        let writer = try ArchiveWriter(path: archive, pieceSize: 1 << 20)
+        try stream(data, as: "streamed.b64", source: scratch.path("s"), into: writer, chunk: 300_000)
+        try writer.appendFile(path: "whole.b64", from: try scratch.write(data, to: "w"), mode: 0o644, mtime: 1_700_000_000)
+        let summary = try writer.finish()
+        let out = try expectValid(archive, summary, in: scratch)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/streamed.b64")) == data)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/whole.b64")) == data)
+        // Entropy coding alone gets what level 6 would: about 6 bits a character.
+        #expect(Double(summary.size) < Double(2 * data.count) * 0.77, "\(summary.size) for \(2 * data.count)")
+    }
 }
+
