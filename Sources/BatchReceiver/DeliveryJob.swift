@@ -197,6 +197,9 @@ final class DeliveryJob: @unchecked Sendable {
                 case .success(let bytes):
                     kept += bytes
                     receivedFrom[source.name, default: 0] += bytes
+                    if source.name != "server", kept > 0, 2 * assembler.have.count >= offer.pieceCount {
+                        CrashPoint.relayFetch.reached()
+                    }
                 case .failure(let error):
                     throw .channel(error.description)
                 }
