@@ -149,7 +149,7 @@ final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
         case .accept(let batch):
             transition(batch, to: .accepted, detail: nil, allowedFrom: [.pending, .offered])
             if (try? catalogue.offerState(batch: batch, target: user)) == .accepted {
-                notifier.replan(batch)
+                notifier.replan(batch, acceptedBy: user)
             }
         case .sample(let sample):
             guard sample.seconds > 0 else { return }
