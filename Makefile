@@ -3,6 +3,7 @@
 #   make test    install what is missing, build, run every test
 #   make bench   install what the baselines need, build release, run bench/run
 #   make fuzz    build the libFuzzer targets in fuzz/ and run each FUZZ_SECONDS
+#   make soak    build release, run bench/soak for SOAK_MINUTES (default 10)
 #   make install build release, install programs, man pages, example configs
 #                and systemd units under PREFIX (and DESTDIR); make uninstall
 
@@ -25,7 +26,7 @@ DEBIAN_PACKAGES = libssh-dev zlib1g-dev libsqlite3-dev libarchive-dev libarchive
 # Only the benchmarks' baselines and load generators need these.
 BENCH_PACKAGES = pigz python3-asyncssh
 
-.PHONY: fuzz all deps bench-deps install-packages build build-tests test demo bench lint-man install uninstall clean
+.PHONY: fuzz soak all deps bench-deps install-packages build build-tests test demo bench lint-man install uninstall clean
 
 all: build
 
@@ -63,6 +64,11 @@ test: build-tests lint-man
 bench: bench-deps
 	$(SWIFT) build -c release
 	bash bench/run $(BENCH)
+
+SOAK_MINUTES ?= 10
+soak: bench-deps
+	$(SWIFT) build -c release
+	bash bench/soak $(SOAK_MINUTES)
 
 FUZZ_SECONDS ?= 60
 fuzz: deps

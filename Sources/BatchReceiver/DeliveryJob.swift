@@ -209,6 +209,9 @@ final class DeliveryJob: @unchecked Sendable {
                     let bytes = try assembler.didFill(count)
                     kept += bytes
                     receivedFrom[source.name, default: 0] += bytes
+                    if source.name != "server", kept > 0, 2 * assembler.have.count >= offer.pieceCount {
+                        CrashPoint.relayFetch.reached()
+                    }
                 } catch {
                     throw .channel(error.description)
                 }

@@ -45,6 +45,9 @@ final class PeerFetchHandler: SSHChannelHandler, @unchecked Sendable {
     }
 
     private func pump() {
+        if next > request.first, channel.pendingBytes == 0, 2 * (next - request.first) >= request.last - request.first + 1 {
+            CrashPoint.relay.reached()
+        }
         while !channel.isClosed, next <= request.last, channel.pendingBytes < 4 << 20, store.holds(next) {
             let n = store.read(next, into: &buffer)
             guard n == Int(store.offer.range(ofPiece: next).count) else {

@@ -178,9 +178,12 @@ final class SSHEventLoop: @unchecked Sendable {
     }
 
     /// Blocks until the loop thread has freed its sessions and returned.
+    /// The thread's closure holds the loop; dropping the thread ends that
+    /// cycle, so a stopped loop is freed.
     func waitUntilStopped() {
         guard thread != nil else { return }
         finished.wait()
+        thread = nil
     }
 
     /// Sends queued output. A flush can queue more (a handler refilling a

@@ -113,6 +113,10 @@ public final class SSHServer: @unchecked Sendable {
     public func stop() {
         guard !stopFlag.exchange(true, ordering: .acquiringAndReleasing) else { return }
         if acceptThread != nil { acceptDone.wait() }
+        // The accept thread's closure holds the server; dropping the
+        // thread ends that cycle, so a stopped server and its delegate
+        // are freed.
+        acceptThread = nil
         for loop in loops { loop.stop() }
         for loop in loops { loop.waitUntilStopped() }
     }

@@ -54,6 +54,19 @@ struct CrashSafetyTests {
         if expectSuccess { try result.expectSuccess("scp") }
     }
 
+    /// Where `user`'s delivery of `batch` came from, by source, once the
+    /// catalogue says it is delivered.
+    private func receivedFrom(_ server: TestServer, batch: Int, user: String) throws -> [String: Int] {
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let targets = (try server.batch(batch)["targets"] as? [[String: Any]]) ?? []
+            let entry = targets.first { $0["user"] as? String == user }
+            if entry?["state"] as? String == "delivered" { return entry?["received_from"] as? [String: Int] ?? [:] }
+            usleep(50_000)
+        }
+        throw TestFailure("\(user) never got batch \(batch)\n\(server.logText)")
+    }
+
     @Test func killedMidUploadLeavesNoBatchAndServesAgain() throws {
         let (server, alice, _, _) = try makeServer(crashAt: nil)
         defer { server.stop() }
@@ -126,17 +139,7 @@ struct CrashSafetyTests {
         let batch = try server.batch(1)
         #expect(try Tree.sha256(landed.path) == batch["sha256"] as? String)
         // After the restart the server served only what bob did not hold.
-        let deadline = Date().addingTimeInterval(30)
-        var served = 0
-        while Date() < deadline {
-            let targets = (try server.batch(1)["targets"] as? [[String: Any]]) ?? []
-            let bobEntry = targets.first { $0["user"] as? String == "bob" }
-            if bobEntry?["state"] as? String == "delivered" {
-                served = (bobEntry?["received_from"] as? [String: Int])?["server"] ?? 0
-                break
-            }
-            usleep(50_000)
-        }
+        let served = try receivedFrom(server, batch: 1, user: "bob")["server"] ?? 0
         let archiveSize = try #require(batch["size"] as? Int)
         #expect(served > 0 && served < archiveSize, "served \(served) of \(archiveSize) after the restart")
         try expectServesAgain(server, alice: alice)
@@ -185,5 +188,72 @@ struct CrashSafetyTests {
         let leftovers = Tree.listing(inbox).filter { $0.hasSuffix(".part") }
         #expect(leftovers.isEmpty, "\(leftovers)")
         #expect(try server.integrityCheck() == "ok")
+    }
+
+    @Test func relayKilledMidServeTheDownstreamTargetCompletesFromThePiecesItHolds() throws {
+        let (server, alice, bobKey, carolKey) = try makeServer(crashAt: nil, extraConfig: "PieceSize 1M")
+        defer { server.stop() }
+        let bob = try TestReceiver(server: server, user: "bob", key: bobKey, listen: "127.0.0.1:0",
+                                   environment: ["BATCHD_TEST_CRASH_AT": "relay"])
+        defer { bob.stop() }
+        _ = try bob.listenPort()
+        usleep(300_000)
+        try drop(server, alice: alice, size: 24_000_000)
+        _ = try bob.waitForFile("1-ops.tar.gz")
+        // carol comes online later: her plan sends her to bob, who dies
+        // halfway through serving her.
+        let carol = try TestReceiver(server: server, user: "carol", key: carolKey, once: true)
+        defer { carol.stop() }
+        #expect(try bob.waitForExit(timeout: 60) == SIGKILL, "bob did not reach the relay crash point\n\(bob.logText)")
+        #expect(try carol.waitForExit(timeout: 90) == 0, "\(carol.logText)")
+
+        let batch = try server.batch(1)
+        let landed = carol.inbox.appendingPathComponent("1-ops.tar.gz").path
+        #expect(try Tree.sha256(landed) == batch["sha256"] as? String)
+        #expect(Tree.listing(carol.inbox).filter { $0.hasSuffix(".part") }.isEmpty)
+        // What bob served before dying was kept: the rest came from the server.
+        let size = try #require(batch["size"] as? Int)
+        let received = try receivedFrom(server, batch: 1, user: "carol")
+        let fromBob = received["bob"] ?? 0, fromServer = received["server"] ?? 0
+        #expect(fromBob > 0 && fromServer < size && fromBob + fromServer == size, "\(received) of \(size)\n\(carol.logText)")
+
+        // The relay restarts and takes the next batch.
+        let again = try TestReceiver(server: server, user: "bob", key: bobKey, inbox: bob.inbox, listen: "127.0.0.1:0")
+        defer { again.stop() }
+        _ = try again.listenPort()
+        usleep(300_000)
+        try expectServesAgain(server, alice: alice)
+        _ = try again.waitForFile("2-ops.tar.gz")
+    }
+
+    @Test func targetKilledMidRelayFetchResumesFromItsPiecesAfterRestart() throws {
+        let (server, alice, bobKey, carolKey) = try makeServer(crashAt: nil, extraConfig: "PieceSize 1M")
+        defer { server.stop() }
+        let bob = try TestReceiver(server: server, user: "bob", key: bobKey, listen: "127.0.0.1:0")
+        defer { bob.stop() }
+        _ = try bob.listenPort()
+        usleep(300_000)
+        let size = 24_000_000
+        try drop(server, alice: alice, size: size)
+        _ = try bob.waitForFile("1-ops.tar.gz")
+        let inbox = server.directory.appendingPathComponent("inbox-carol")
+        let crashing = try TestReceiver(server: server, user: "carol", key: carolKey, once: true, inbox: inbox,
+                                        environment: ["BATCHD_TEST_CRASH_AT": "relay-fetch"])
+        #expect(try crashing.waitForExit(timeout: 60) == SIGKILL, "carol did not reach the relay-fetch crash point\n\(crashing.logText)")
+        #expect(!FileManager.default.fileExists(atPath: inbox.appendingPathComponent("1-ops.tar.gz").path))
+        #expect(FileManager.default.fileExists(atPath: inbox.appendingPathComponent(".batchd-recv/1.part").path))
+
+        let carol = try TestReceiver(server: server, user: "carol", key: carolKey, once: true, inbox: inbox)
+        defer { carol.stop() }
+        #expect(try carol.waitForExit(timeout: 90) == 0, "\(carol.logText)")
+        #expect(carol.logText.contains("resuming from pieces already held"), "\(carol.logText)")
+        let batch = try server.batch(1)
+        #expect(try Tree.sha256(inbox.appendingPathComponent("1-ops.tar.gz").path) == batch["sha256"] as? String)
+        #expect(Tree.listing(inbox).filter { $0.hasSuffix(".part") }.isEmpty)
+        // After the restart carol fetched only the pieces she did not hold.
+        let archiveSize = try #require(batch["size"] as? Int)
+        let fetched = try receivedFrom(server, batch: 1, user: "carol").values.reduce(0, +)
+        #expect(fetched > 0 && fetched <= archiveSize / 2, "fetched \(fetched) of \(archiveSize) after the restart")
+        try expectServesAgain(server, alice: alice)
     }
 }

@@ -27,11 +27,23 @@ Two modes:
       LOST counts subscribe channels the server closed. Each subscriber
       sends keepalive after 30 s in which it sent nothing else.
 
+      With --accept every subscriber accepts every offer instead and
+      fetches it as batchd-protocol(7) says: one `fetch ID 0 LAST` channel
+      on its connection, each piece checked against the offer's hash and
+      the archive against its SHA-256, then `delivered`, one batch at a
+      time per subscriber. Then one more command:
+
+        stats        -> "stats OFFERS DELIVERED ERRORS LOST" so far; a
+                        subscriber's errors (a refused or broken fetch, a
+                        wrong hash, an `error` message from the server) are
+                        also written to DIR/errors.W.txt, one line each
+
 Needs the asyncssh Python package (pip install asyncssh).
 """
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import struct
@@ -86,8 +98,13 @@ def load_keys(directory, worker, workers):
 class Subscriber:
     """One target's connection and subscribe channel."""
 
-    def __init__(self, user):
+    def __init__(self, user, accept=False, errors=None):
         self.user = user
+        self.accept = accept
+        self.errors = errors
+        self.error_count = 0
+        self.delivered = 0
+        self.queue = asyncio.Queue() if accept else None
         self.connection = None
         self.channel = None
         self.buffer = bytearray()
@@ -114,7 +131,47 @@ class Subscriber:
             if kind == "hello" and not self.hello.done():
                 self.hello.set_result(message)
             elif kind == "offer":
+                if self.accept and message["batch"] not in self.offers:
+                    self.send({"type": "accept", "v": 1, "batch": message["batch"]})
+                    self.queue.put_nowait(message)
                 self.offers.setdefault(message["batch"], now)
+            elif kind == "error":
+                self.error(f"server said: {message.get('message')}")
+
+    def error(self, text):
+        self.error_count += 1
+        if self.errors is not None:
+            self.errors.write(f"{time.time():.3f} {self.user}: {text}\n")
+            self.errors.flush()
+
+    async def fetch_accepted(self):
+        """Fetches each accepted batch in turn from the server."""
+        while True:
+            offer = await self.queue.get()
+            try:
+                await self.fetch(offer)
+            except Exception as error:  # asyncssh's errors, timeouts, a closed connection
+                if not self.lost:
+                    self.error(f"batch {offer['batch']}: {type(error).__name__}: {error}")
+
+    async def fetch(self, offer):
+        batch, pieces, size = offer["batch"], offer["pieces"], offer["piece_size"]
+        result = await asyncio.wait_for(self.connection.run(
+            f"fetch {batch} 0 {len(pieces) - 1}", encoding=None, check=False), 120)
+        data = result.stdout or b""
+        if result.exit_status != 0:
+            reason = (result.stderr or b"").decode(errors="replace").strip()
+            self.error(f"batch {batch}: fetch exited {result.exit_status}: {reason}")
+            self.send({"type": "failed", "v": 1, "batch": batch, "reason": "fetch refused"})
+            return
+        bad = [i for i, piece in enumerate(pieces)
+               if hashlib.sha256(data[i * size:(i + 1) * size]).hexdigest() != piece]
+        if bad or len(data) != offer["size"] or hashlib.sha256(data).hexdigest() != offer["sha256"]:
+            self.error(f"batch {batch}: {len(data)} bytes of {offer['size']}, wrong pieces {bad[:5]}")
+            self.send({"type": "failed", "v": 1, "batch": batch, "reason": "wrong hash"})
+            return
+        self.send({"type": "delivered", "v": 1, "batch": batch, "received_from": {"server": len(data)}})
+        self.delivered += 1
 
     def closed(self):
         if not self.closing:
@@ -173,13 +230,15 @@ async def worker_main(args):
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
 
     limit = asyncio.Semaphore(max(1, args.concurrency // args.workers))
-    subscribers = [Subscriber(user) for user, _ in keys]
+    errors = open(os.path.join(args.keys, f"errors.{args.worker}.txt"), "a") if args.accept else None
+    subscribers = [Subscriber(user, args.accept, errors) for user, _ in keys]
     results = await asyncio.gather(
         *(subscribe(subscriber, key, args.port, limit) for subscriber, (_, key) in zip(subscribers, keys)),
         return_exceptions=True)
     failures = [f"{s.user}: {type(r).__name__}: {r}" for s, r in zip(subscribers, results) if r is not None]
     live = [s for s, r in zip(subscribers, results) if r is None]
     ticker = asyncio.ensure_future(keepalives(live))
+    fetchers = [asyncio.ensure_future(s.fetch_accepted()) for s in live if args.accept]
     lost = lambda: sum(1 for s in live if s.lost)
     reply(f"subscribed {len(live)} {len(failures)} {lost()} {failures[0] if failures else ''}")
 
@@ -206,7 +265,14 @@ async def worker_main(args):
                     s.send({"type": "decline", "v": 1, "batch": batch, "reason": "benchmark"})
                     count += 1
             reply(f"declined {count}")
+        elif command[0] == "stats":
+            offers = sum(len(s.offers) for s in live)
+            delivered = sum(s.delivered for s in live)
+            errors_now = sum(s.error_count for s in subscribers)
+            reply(f"stats {offers} {delivered} {errors_now} {lost()}")
     ticker.cancel()
+    for fetcher in fetchers:
+        fetcher.cancel()
     for s in live:
         s.closing = True
         s.connection.close()
@@ -227,7 +293,8 @@ def run_workers(args):
     """Starts the workers and relays each command to all of them."""
     workers = [subprocess.Popen(
         [sys.executable, __file__, "worker", "--port", str(args.port), "--keys", args.keys,
-         "--concurrency", str(args.concurrency), "--workers", str(args.workers), "--worker", str(w)],
+         "--concurrency", str(args.concurrency), "--workers", str(args.workers), "--worker", str(w)]
+        + (["--accept"] if args.accept else []),
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
         for w in range(args.workers)]
 
@@ -276,6 +343,7 @@ def main():
         p.add_argument("--workers", type=int, default=1)
         p.add_argument("--concurrency", type=int, default=64)
         p.add_argument("--worker", type=int, default=0)
+        p.add_argument("--accept", action="store_true")
     args = parser.parse_args()
     if args.mode == "keygen":
         keygen(args.count, args.directory)

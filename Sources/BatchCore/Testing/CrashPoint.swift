@@ -15,6 +15,12 @@ public enum CrashPoint: String, Sendable {
     /// Receiver: the archive is complete, verified and fsynced under its
     /// `.part` name, not yet renamed to its final name.
     case land
+    /// Receiver: at least half of a range a peer fetches from it went out
+    /// (handed to the SSH channel, none still queued), not all of it.
+    case relay
+    /// Receiver: at least half of the batch's pieces are verified and kept,
+    /// some of them fetched from a peer, the rest not yet.
+    case relayFetch = "relay-fetch"
     /// batchctl: the catalogue says `purged`, the archive is not removed yet.
     case purge
 

@@ -18,7 +18,9 @@ final class FetchChannelHandler: SSHChannelHandler, @unchecked Sendable {
     private var position: Int64
     private let end: Int64
     private var finished = false
-    private var buffer = [UInt8](repeating: 0, count: FetchChannelHandler.chunk)
+    /// One chunk, or the whole range when it is smaller: a fetch of a
+    /// small batch does not hold a full chunk.
+    private var buffer: [UInt8]
     /// Bytes read ahead of the client's window.
     static let highWater = 4 << 20
     static let chunk = 256 << 10
@@ -56,6 +58,7 @@ final class FetchChannelHandler: SSHChannelHandler, @unchecked Sendable {
         self.pieceSize = Int64(pieceSize)
         position = Int64(request.first) * Int64(pieceSize)
         end = min(Int64(request.last + 1) * Int64(pieceSize), size)
+        buffer = [UInt8](repeating: 0, count: Int(max(0, min(Int64(FetchChannelHandler.chunk), end - position))))
         descriptor = open(archive, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw .unavailable(batch: request.batch, state: "missing its archive") }
         channel.execute { [self] in pump(channel) }

@@ -35,15 +35,20 @@ final class Notifier: Sendable {
         }
     }
 
-    /// Sends every accepted, online target of `batch` its current plan.
-    func replan(_ batch: Int64) {
-        let plans: [String: Plan]
+    /// Sends the accepted, online targets of `batch` their current plans:
+    /// after `user` accepted, to `user` and to every target that serves
+    /// peers, whose grants now name `user` (a later target is never an
+    /// earlier one's source, so the others' sources stand); after a
+    /// failure, to all of them.
+    func replan(_ batch: Int64, acceptedBy user: String? = nil) {
+        var plans: [String: Plan]
         do {
             plans = try relays.plans(for: batch)
         } catch {
             logger.error("cannot plan relays", metadata: ["batch": "\(batch)", "error": "\(error)"])
             return
         }
+        if let user { plans = plans.filter { $0.key == user || !$0.value.grants.isEmpty } }
         let online = subscribers.withLock { map in plans.keys.flatMap { map[$0].map { Array($0.values) } ?? [] } }
         // Upstream targets learn their grants before anyone is told to
         // fetch from them: plans go out in acceptance order.

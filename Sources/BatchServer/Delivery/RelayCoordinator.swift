@@ -36,14 +36,29 @@ final class RelayCoordinator: Sendable {
         endpoints.withLock { $0[user] = PeerEndpoint(address: spelled, hostKey: hostKey) }
     }
 
-    /// The plans of every accepted target of `batch`, by target.
+    /// The plans of every accepted target of `batch`, by target. Only a
+    /// target with a peer listener can be a source, so only such a target
+    /// gets grants; when none of them has one, every plan is the server
+    /// alone and nothing else is looked up: with many takers and no
+    /// relays, an accept costs one plan, not one per target.
     func plans(for batch: Int64) throws(StoreError) -> [String: Plan] {
         let accepted = try catalogue.acceptedTargets(batch: batch)
         let failed = Set(accepted.filter { $0.state == .failed }.map(\.target))
         let names = accepted.map(\.target)
+        let known = endpoints.withLock { $0 }
+        let serving = names.filter { known[$0] != nil && !failed.contains($0) }
+        let serverOnly = [PlanSource(name: "server", address: nil, hostKey: nil)]
+        guard !serving.isEmpty else {
+            logger.debug("relay plan: no accepted target serves peers; all fetch from the server", metadata: ["batch": "\(batch)"])
+            return Dictionary(uniqueKeysWithValues: names.filter { !failed.contains($0) }.map {
+                ($0, Plan(batch: batch, sources: serverOnly, grants: []))
+            })
+        }
         var samples: [(from: String, to: String, throughputBps: Double, rttMs: Double?)] = []
         for to in names {
-            for from in ["server"] + names where from != to {
+            // Samples describe a link as its receiving end measured it, so
+            // only the server and serving targets have any.
+            for from in ["server"] + serving where from != to {
                 // The catalogue lists newest first; the planner wants oldest first.
                 for sample in try catalogue.linkSamples(from: from, to: to, limit: 10).reversed() {
                     samples.append((from, to, sample.throughputBps, sample.rttMs > 0 ? sample.rttMs : nil))
@@ -52,7 +67,6 @@ final class RelayCoordinator: Sendable {
         }
         let plan = RelayPlanner(strategy: strategy, links: RelayPlanner.stats(from: samples))
             .plan(accepted: names, failed: failed)
-        let known = endpoints.withLock { $0 }
         var keys: [String: [String]] = [:]
         for name in names { keys[name] = try catalogue.activeKeyLines(user: name) }
         var result: [String: Plan] = [:]
@@ -63,9 +77,8 @@ final class RelayCoordinator: Sendable {
                 guard let endpoint = known[name] else { return nil }
                 return PlanSource(name: name, address: endpoint.address, hostKey: endpoint.hostKey)
             }
-            let grants = names.filter { $0 != target }.map { PeerGrant(user: $0, keys: keys[$0] ?? []) }
-            result[target] = Plan(batch: batch, sources: sources.isEmpty ? [PlanSource(name: "server", address: nil, hostKey: nil)] : sources,
-                                  grants: grants)
+            let grants = known[target] == nil ? [] : names.filter { $0 != target }.map { PeerGrant(user: $0, keys: keys[$0] ?? []) }
+            result[target] = Plan(batch: batch, sources: sources.isEmpty ? serverOnly : sources, grants: grants)
         }
         logger.info("relay plan", metadata: [
             "batch": "\(batch)", "strategy": "\(strategy.rawValue)", "first": "\(plan.firstReceiver ?? "-")",

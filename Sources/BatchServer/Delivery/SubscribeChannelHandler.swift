@@ -14,7 +14,10 @@ final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
     private let notifier: Notifier
     private var logger: Logger
     private var framer = SubscriptionFramer()
-    /// Offers written on this channel.
+    /// Offers written on this channel and not yet answered for good: a
+    /// declined, delivered or failed offer is never sent again, so it
+    /// leaves the set, which stays as small as the offers in flight on a
+    /// subscription that lasts for months.
     private var sent = Set<Int64>()
     /// Set when an offer was held back because the subscriber stopped
     /// reading; waiting offers are sent again once its buffer drains.
@@ -150,7 +153,7 @@ final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
         case .accept(let batch):
             transition(batch, to: .accepted, detail: nil, allowedFrom: [.pending, .offered])
             if (try? catalogue.offerState(batch: batch, target: user)) == .accepted {
-                notifier.replan(batch)
+                notifier.replan(batch, acceptedBy: user)
             }
         case .sample(let sample):
             guard sample.seconds > 0 else { return }
@@ -201,6 +204,7 @@ final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
                 return
             }
             try catalogue.updateOffer(batch: batch, target: user, state: state, detail: detail)
+            if state != .accepted { sent.remove(batch) }
             var metadata: Logger.Metadata = ["batch": "\(batch)", "state": "\(state.rawValue)"]
             if let detail { metadata["detail"] = "\(detail)" }
             logger.info("offer answered", metadata: metadata)
