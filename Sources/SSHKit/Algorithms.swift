@@ -18,6 +18,13 @@ public enum Algorithms {
 
     public static let hostKeys = "ssh-ed25519"
 
+    /// No transport compression, whatever the client asks: archives are
+    /// compressed already and uploads are compressed by batchd itself, so
+    /// zlib would only cost CPU and about 100 KB of zlib state per
+    /// connection (libssh offers zlib@openssh.com by default, and clients
+    /// such as asyncssh take it).
+    public static let compression = "none"
+
     /// User key signature algorithms; plain `ssh-rsa` (SHA-1 signatures) is not among them.
     public static let userKeys = [
         "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",

@@ -168,6 +168,8 @@ public final class SSHClientSession {
         try set(SSH_OPTIONS_CIPHERS_S_C, "Ciphers", Algorithms.ciphers)
         try set(SSH_OPTIONS_HMAC_C_S, "MACs", Algorithms.macs)
         try set(SSH_OPTIONS_HMAC_S_C, "MACs", Algorithms.macs)
+        try set(SSH_OPTIONS_COMPRESSION_C_S, "Compression", Algorithms.compression)
+        try set(SSH_OPTIONS_COMPRESSION_S_C, "Compression", Algorithms.compression)
         try set(SSH_OPTIONS_HOSTKEYS, "HostKeyAlgorithms", Algorithms.hostKeys)
         try set(SSH_OPTIONS_PUBLICKEY_ACCEPTED_TYPES, "PubkeyAcceptedKeyTypes", Algorithms.userKeys)
     }

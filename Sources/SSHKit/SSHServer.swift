@@ -158,6 +158,9 @@ public final class SSHServer: @unchecked Sendable {
             SSHServer.setNoDelay(socket)
             var timeout = Int(configuration.loginGraceTime.rounded(.up))
             ssh_options_set(raw, SSH_OPTIONS_TIMEOUT, &timeout)
+            // No compression (ssh_bind has no such option): see Algorithms.compression.
+            ssh_options_set(raw, SSH_OPTIONS_COMPRESSION_C_S, Algorithms.compression)
+            ssh_options_set(raw, SSH_OPTIONS_COMPRESSION_S_C, Algorithms.compression)
             let id = nextSessionID.wrappingAdd(1, ordering: .relaxed).oldValue
             let session = SSHServerSession(id: id, raw: raw, peer: peer, server: self)
             delegate.sessionEvent(.connected(id: id, peer: peer))

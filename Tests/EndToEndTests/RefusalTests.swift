@@ -214,4 +214,20 @@ struct RefusalTests {
         // And the next drop works.
         try server.scp([try sampleFile(in: server), "alice@127.0.0.1:ops/"], key: alice).expectSuccess("scp after abort")
     }
+
+    /// A client that asks for compression gets none: archives are compressed
+    /// already, and zlib state would cost about 100 KB per connection.
+    @Test func compressionIsNeverNegotiated() throws {
+        let (server, alice) = try serverWithAlice()
+        defer { server.stop() }
+        let result = try ProcessRunner.run(
+            ["ssh"] + server.sshOptions + ["-v", "-o", "Compression=yes", "-p", String(server.port), "-i", alice,
+                                           "alice@127.0.0.1", "batches"], timeout: 30)
+        try result.expectSuccess("ssh -o Compression=yes")
+        let kex = result.stderr.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { $0.contains("kex: ") && $0.contains("compression:") }
+        #expect(kex.count == 2, "\(result.stderr)")
+        #expect(kex.allSatisfy { $0.hasSuffix("compression: none") }, "\(kex)")
+    }
 }
+
