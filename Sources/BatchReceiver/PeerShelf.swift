@@ -25,8 +25,15 @@ final class PeerShelf: Sendable {
         state.withLock { $0.stores[batch] }
     }
 
+    /// Grants may come before the batch's store is added, and keep coming
+    /// after it was closed; beyond twice the capacity the oldest go.
     func setGrants(_ grants: [PeerGrant], for batch: Int64) {
-        state.withLock { $0.grants[batch] = grants }
+        state.withLock { state in
+            state.grants[batch] = grants
+            while state.grants.count > 2 * PeerShelf.capacity, let oldest = state.grants.keys.min() {
+                state.grants.removeValue(forKey: oldest)
+            }
+        }
     }
 
     /// Whether `user` with key `keyLine` ("TYPE BASE64") was granted any batch.

@@ -23,7 +23,8 @@ public final class Receiver: @unchecked Sendable {
     private let stopFlag = Atomic<Bool>(false)
     private let shelf = PeerShelf()
     private let listener: PeerListener
-    /// The newest plan per batch, for its delivery thread.
+    /// The newest plan per batch, for its delivery thread, while that
+    /// delivery runs.
     private let plans = Mutex<[Int64: PlanBox]>([:])
 
     public init(configuration: ReceiverConfiguration, logger: Logger) throws(ReceiverError) {
@@ -153,7 +154,9 @@ public final class Receiver: @unchecked Sendable {
             try answer(offer, on: channel)
         case .plan(let plan):
             shelf.setGrants(plan.grants, for: plan.batch)
-            planBox(for: plan.batch).update(plan)
+            // Plans keep coming for a batch delivered here while this
+            // target serves it; only a delivery in progress needs them.
+            plans.withLock { $0[plan.batch] }?.update(plan)
             logger.debug("plan", metadata: ["batch": "\(plan.batch)", "sources": "\(plan.sources.map(\.name))",
                                             "grants": "\(plan.grants.map(\.user))"])
         case .withdrawn(let batch, let reason):
@@ -216,6 +219,7 @@ public final class Receiver: @unchecked Sendable {
                 finishOnce(1)
             }
             running.withLock { _ = $0.remove(offer.batch) }
+            plans.withLock { _ = $0.removeValue(forKey: offer.batch) }
         }
         thread.name = "delivery-\(offer.batch)"
         thread.start()
