@@ -3,7 +3,7 @@ import SSHKit
 import Synchronization
 import Testing
 
-@Suite(.serialized, .timeLimit(.minutes(2)))
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct SSHClientSessionTests {
     @Test func execEchoesBytesAndReportsExitStatus() throws {
         let fixture = try Fixture()
