@@ -4,6 +4,8 @@
 #   make bench   install what the baselines need, build release, run bench/run
 #   make fuzz    build the libFuzzer targets in fuzz/ and run each FUZZ_SECONDS
 #   make soak    build release, run bench/soak for SOAK_MINUTES (default 10)
+#   make sanitize  build and run every test under AddressSanitizer, then
+#                ThreadSanitizer (SANITIZER=address or thread for one)
 #   make install build release, install programs, man pages, example configs
 #                and systemd units under PREFIX (and DESTDIR); make uninstall
 
@@ -26,7 +28,7 @@ DEBIAN_PACKAGES = libssh-dev zlib1g-dev libsqlite3-dev libarchive-dev libarchive
 # Only the benchmarks' baselines and load generators need these.
 BENCH_PACKAGES = pigz python3-asyncssh
 
-.PHONY: fuzz soak all deps bench-deps install-packages build build-tests test demo bench lint-man install uninstall clean
+.PHONY: fuzz soak sanitize all deps bench-deps install-packages build build-tests test demo bench lint-man install uninstall clean
 
 all: build
 
@@ -69,6 +71,30 @@ SOAK_MINUTES ?= 10
 soak: bench-deps
 	$(SWIFT) build -c release
 	bash bench/soak $(SOAK_MINUTES)
+
+# Each sanitizer builds in a folder of its own. The tests start batchd and
+# batchd-recv from the build folder, so the servers run sanitized too; the
+# reports of every process go to files under .build-*/sanitizer-reports
+# (with the suppressions each used), and any report fails the run.
+# sanitizers/ holds the few suppressions, each with its reason.
+SANITIZER ?= address thread
+sanitize: deps
+	@for s in $(SANITIZER); do \
+	  case $$s in address) d=.build-asan;; thread) d=.build-tsan;; *) echo "SANITIZER: address or thread, not $$s"; exit 2;; esac; \
+	  reports=$$PWD/$$d/sanitizer-reports; rm -rf "$$reports"; mkdir -p "$$reports"; \
+	  echo "== $$s: swift build --build-tests --sanitize=$$s --build-path $$d"; \
+	  $(SWIFT) build --build-tests --sanitize=$$s --build-path $$d || exit 1; \
+	  ASAN_OPTIONS="log_path=$$reports/asan:detect_leaks=1" \
+	  LSAN_OPTIONS="suppressions=$$PWD/sanitizers/lsan.supp" \
+	  TSAN_OPTIONS="log_path=$$reports/tsan:suppressions=$$PWD/sanitizers/tsan.supp" \
+	  $(SWIFT) test --skip-build --sanitize=$$s --build-path $$d; status=$$?; \
+	  found=$$(grep -l -E '^(==[0-9]+==ERROR|WARNING: ThreadSanitizer)' "$$reports"/* 2>/dev/null); \
+	  if [ -n "$$found" ]; then \
+	    echo "== $$s: reports in $$reports:"; head -n 60 $$found; exit 1; \
+	  fi; \
+	  [ $$status -eq 0 ] || exit $$status; \
+	  echo "== $$s: no reports"; \
+	done
 
 FUZZ_SECONDS ?= 60
 fuzz: deps
@@ -124,4 +150,4 @@ uninstall:
 	@rmdir "$(DESTDIR)$(SYSCONFDIR)/batchd" 2>/dev/null || true
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-asan .build-tsan

@@ -20,8 +20,9 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .target(name: "BatchCore"),
+        .target(name: "Locking"),
         .target(name: "SSHKit", dependencies: [
-            "CLibSSH",
+            "CLibSSH", "Locking",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "BatchStore", dependencies: [
@@ -33,13 +34,13 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "BatchServer", dependencies: [
-            "BatchCore", "SSHKit", "BatchStore", "BatchArchive",
+            "BatchCore", "Locking", "SSHKit", "BatchStore", "BatchArchive",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "BatchReceiver", dependencies: [
-            "BatchCore", "SSHKit", "BatchArchive",
+            "BatchCore", "Locking", "SSHKit", "BatchArchive",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -49,7 +50,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "batchd", dependencies: [
-            "BatchServer",
+            "BatchServer", "Locking",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -62,9 +63,9 @@ let package = Package(
             "BatchArchive", "BatchCore", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "BatchStoreTests", dependencies: ["BatchStore", "BatchCore"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["BatchServer", "BatchStore", "BatchCore"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["BatchServer", "BatchStore", "BatchCore", "Locking"]),
         .testTarget(name: "ReceiverTests", dependencies: ["BatchReceiver", "BatchCore"]),
-        .testTarget(name: "SSHKitTests", dependencies: ["SSHKit"]),
+        .testTarget(name: "SSHKitTests", dependencies: ["SSHKit", "Locking"]),
         .testTarget(name: "AdminTests", dependencies: ["BatchServer", "BatchStore", "BatchCore", "BatchArchive"]),
     ],
     swiftLanguageModes: [.v6]

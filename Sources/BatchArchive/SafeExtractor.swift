@@ -1,5 +1,5 @@
 import CArchive
-import Synchronization
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -31,7 +31,7 @@ public enum SafeExtractor {
     /// process umask by setting it to 0 and back around every entry; two
     /// writers interleaving that pair can leave the whole process with umask
     /// 0, so extractions in one process run one at a time.
-    private static let diskWriterLock = Mutex(())
+    private static let diskWriterLock = NSLock()
 
     /// Extracts the gzip'd tar at `archive` into the folder `destination`,
     /// which must not exist yet and whose parent must.
@@ -52,14 +52,19 @@ public enum SafeExtractor {
     public static func extract(archive: String, into destination: String) throws(ExtractionError) -> ExtractionSummary {
         let partial = try PartialFolder(for: destination)
         do throws(ExtractionError) {
-            let summary = try diskWriterLock.withLock { _ throws(ExtractionError) in
-                try unpack(archive: archive, into: partial.path)
-            }
+            let summary = try unpackAlone(archive: archive, into: partial.path)
             try partial.publish()
             return summary
         } catch {
             throw partial.discard(after: error)
         }
+    }
+
+    /// `unpack`, with no other disk writer in the process meanwhile.
+    private static func unpackAlone(archive: String, into root: String) throws(ExtractionError) -> ExtractionSummary {
+        diskWriterLock.lock()
+        defer { diskWriterLock.unlock() }
+        return try unpack(archive: archive, into: root)
     }
 
     /// Writes every entry of `archive` below `root`. The reader and the disk

@@ -1,12 +1,12 @@
 import BatchCore
-import Synchronization
+import Locking
 
 /// What this target can serve to peers: the piece store of each batch it
 /// holds or is fetching, and the peers the server granted access to each.
 /// A peer may fetch only a batch it was granted, with a key the server
 /// vouched for. The mutex guards both maps.
 final class PeerShelf: Sendable {
-    private let state = Mutex<(stores: [Int64: PieceStore], grants: [Int64: [PeerGrant]])>(([:], [:]))
+    private let state = Locked<(stores: [Int64: PieceStore], grants: [Int64: [PeerGrant]])>(([:], [:]))
     /// Batches kept open for peers; older ones are closed (their peers
     /// have long finished or will fall back to the server).
     static let capacity = 64

@@ -1,6 +1,6 @@
 import BatchCore
 import Foundation
-import Synchronization
+import Locking
 
 /// The pieces of one batch this target holds, verified, in its `.part`
 /// file (later the inbox archive: the renamed file keeps its descriptor).
@@ -10,12 +10,12 @@ import Synchronization
 final class PieceStore: Sendable {
     let offer: Offer
     let descriptor: Int32
-    private let state: Mutex<(held: Set<Int>, watchers: [Int: @Sendable () -> Void], nextWatcher: Int)>
+    private let state: Locked<(held: Set<Int>, watchers: [Int: @Sendable () -> Void], nextWatcher: Int)>
 
     init(offer: Offer, descriptor: Int32, held: Set<Int>) {
         self.offer = offer
         self.descriptor = descriptor
-        state = Mutex((held, [:], 0))
+        state = Locked((held, [:], 0))
     }
 
     deinit {

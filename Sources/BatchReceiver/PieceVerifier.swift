@@ -3,7 +3,7 @@ import BatchCore
 import Crypto
 import Dispatch
 import Foundation
-import Synchronization
+import Locking
 
 /// Checks whole pieces against the offer's hashes and writes the good ones
 /// into the `.part` file on a queue of its own, so the thread reading the
@@ -30,7 +30,7 @@ final class PieceVerifier: @unchecked Sendable {
         var spare: [[UInt8]] = []
     }
 
-    private let results = Mutex(Results())
+    private let results = Locked(Results())
     // Touched only on `queue`:
     private var wholeHasher = SHA256()
     private var hashedPieces = 0

@@ -1,12 +1,12 @@
 import BatchCore
 import Foundation
-import Synchronization
+import Locking
 
 /// The one-line progress display on a terminal: bytes, rate, source.
 /// Shared by delivery threads; the mutex guards the rate bookkeeping.
 final class ProgressLine: Sendable {
     private let label: String
-    private let state = Mutex<(start: Date, last: Date)>((Date(), .distantPast))
+    private let state = Locked<(start: Date, last: Date)>((Date(), .distantPast))
 
     /// A progress line for `label`, or nil when stderr is not a terminal.
     static func onTerminal(label: String) -> ProgressLine? {

@@ -1,5 +1,6 @@
 import BatchCore
 import Foundation
+import Locking
 import Logging
 import SSHKit
 import Synchronization
@@ -15,17 +16,17 @@ public final class Receiver: @unchecked Sendable {
     private let inbox: Inbox
     /// Messages for the server from delivery threads; the subscribe
     /// thread sends them. The mutex guards only the array.
-    private let outbox = Mutex<[SubscriptionMessage]>([])
+    private let outbox = Locked<[SubscriptionMessage]>([])
     /// Batches with a delivery thread running.
-    private let running = Mutex<Set<Int64>>([])
+    private let running = Locked<Set<Int64>>([])
     /// With `--once`: the exit status once the first offer resolved.
-    private let onceResult = Mutex<Int32?>(nil)
+    private let onceResult = Locked<Int32?>(nil)
     private let stopFlag = Atomic<Bool>(false)
     private let shelf = PeerShelf()
     private let listener: PeerListener
     /// The newest plan per batch, for its delivery thread, while that
     /// delivery runs.
-    private let plans = Mutex<[Int64: PlanBox]>([:])
+    private let plans = Locked<[Int64: PlanBox]>([:])
 
     public init(configuration: ReceiverConfiguration, logger: Logger) throws(ReceiverError) {
         guard !configuration.user.isEmpty else { throw .configuration("--user is required") }

@@ -1,5 +1,6 @@
 import CLibSSH
 import Foundation
+import Locking
 import Synchronization
 
 /// One thread serving many SSH sessions by callbacks: it waits on all
@@ -12,7 +13,7 @@ final class SSHEventLoop: @unchecked Sendable {
     private let readiness: ReadinessSet
     /// Work handed in from other threads, run on this loop's thread.
     /// The mutex guards only this array.
-    private let inbox = Mutex<[@Sendable () -> Void]>([])
+    private let inbox = Locked<[@Sendable () -> Void]>([])
     private let wakeRead: Int32
     private let wakeWrite: Int32
     private let stopFlag = Atomic<Bool>(false)

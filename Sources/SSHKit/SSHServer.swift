@@ -1,5 +1,6 @@
 import CLibSSH
 import Foundation
+import Locking
 import Synchronization
 
 /// The SSH listener: accepts connections on one thread, runs key exchange
@@ -7,7 +8,7 @@ import Synchronization
 public final class SSHServer: @unchecked Sendable {
     /// The settings in force; `updateLimits` may change the limits.
     public var configuration: SSHServerConfiguration { settings.withLock { $0 } }
-    private let settings: Mutex<SSHServerConfiguration>
+    private let settings: Locked<SSHServerConfiguration>
     public let hostKey: HostKey
     let delegate: SSHServerDelegate
     private let bind: ssh_bind
@@ -34,7 +35,7 @@ public final class SSHServer: @unchecked Sendable {
 
     /// Loads or creates the host key and binds the listening socket.
     public init(configuration: SSHServerConfiguration, delegate: SSHServerDelegate) throws(SSHKitError) {
-        settings = Mutex(configuration)
+        settings = Locked(configuration)
         self.delegate = delegate
         sourceTracker = SourceTracker(perSourceLimit: configuration.perSourceMaxStartups,
                                       policy: configuration.perSourcePenalties)

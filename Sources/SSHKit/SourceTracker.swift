@@ -1,4 +1,4 @@
-import Synchronization
+import Locking
 
 /// Unauthenticated connections and penalties per source address, shared by
 /// the accept thread and the event loops.
@@ -14,14 +14,14 @@ final class SourceTracker: Sendable {
         var policy: PenaltyPolicy?
     }
 
-    private let rules: Mutex<Rules>
-    private let sources = Mutex<[String: Source]>([:])
+    private let rules: Locked<Rules>
+    private let sources = Locked<[String: Source]>([:])
     /// Sources beyond this many are forgotten once idle and unpenalized,
     /// so a scan from many addresses cannot grow the table without end.
     private static let pruneAbove = 4096
 
     init(perSourceLimit: Int?, policy: PenaltyPolicy?) {
-        rules = Mutex(Rules(perSourceLimit: perSourceLimit, policy: policy))
+        rules = Locked(Rules(perSourceLimit: perSourceLimit, policy: policy))
     }
 
     /// New rules for the connections to come (a reload).

@@ -1,15 +1,15 @@
 import BatchServer
 import Foundation
+import Locking
 import Logging
-import Synchronization
 
 /// The level every batchd logger follows; a reload changes it for loggers
 /// made before and after.
 final class SharedLogLevel: Sendable {
-    private let level: Mutex<Logger.Level>
+    private let level: Locked<Logger.Level>
 
     init(_ level: Logger.Level) {
-        self.level = Mutex(level)
+        self.level = Locked(level)
     }
 
     var value: Logger.Level {
@@ -27,7 +27,7 @@ struct ReloadableLevelHandler: LogHandler {
     private let label: String
     private let format: LogFormat
     /// JSON lines from all threads go out whole, one write each.
-    private static let output = Mutex(())
+    private static let output = NSLock()
 
     init(label: String, level: SharedLogLevel, format: LogFormat) {
         inner = StreamLogHandler.standardError(label: label)
@@ -63,7 +63,7 @@ struct ReloadableLevelHandler: LogHandler {
         merged.merge(inner.metadata) { $1 }
         merged.merge(event.metadata ?? [:]) { $1 }
         let line = JSONLogLine.format(event, label: label, metadata: merged)
-        ReloadableLevelHandler.output.withLock { _ in
+        ReloadableLevelHandler.output.withLock {
             line.withUnsafeBytes { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
         }
     }

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import Locking
 import Testing
 
 /// Many clients at once on one server: drops in both scp modes, clients
@@ -38,7 +38,7 @@ struct ConcurrencyTests {
             }
         }
 
-        let failures = Mutex<[String]>([])
+        let failures = Locked<[String]>([])
         DispatchQueue.concurrentPerform(iterations: Self.sources) { s in
             for d in 0..<Self.dropsPerSource {
                 let name = "s\(s)-\(d).bin"

@@ -3,7 +3,7 @@ import Testing
 
 /// `LogFormat json`: every line batchd writes is one JSON object with the
 /// time, level and message, and its metadata (batch, user, peer) as keys.
-@Suite(.serialized, .timeLimit(.minutes(2)))
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct LogFormatTests {
     @Test func jsonLinesCarryTheMessageAndTheBatchUserAndPeer() throws {
         let (server, alice) = try TestServer.withAliceBobAndOps(extraConfig: "LogFormat json")

@@ -2,7 +2,7 @@ import Foundation
 import SSHKit
 import Testing
 
-@Suite(.serialized, .timeLimit(.minutes(1)))
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct HostKeyPolicyTests {
     @Test func unknownHostIsRefusedWithoutAcceptNew() throws {
         let fixture = try Fixture()

@@ -1,9 +1,9 @@
 import Foundation
 import SSHKit
-import Synchronization
+import Locking
 import Testing
 
-@Suite(.serialized, .timeLimit(.minutes(2)))
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct SSHClientSessionTests {
     @Test func execEchoesBytesAndReportsExitStatus() throws {
         let fixture = try Fixture()
@@ -118,7 +118,7 @@ struct SSHClientSessionTests {
         defer { fixture.tearDown() }
         let configuration = fixture.configuration()
         let size = 2_000_000
-        let totals = Mutex<[String]>([])
+        let totals = Locked<[String]>([])
         let finished = DispatchSemaphore(value: 0)
         let threads = 4
         for _ in 0..<threads {

@@ -1,7 +1,7 @@
 import BatchCore
 import BatchStore
+import Locking
 import Logging
-import Synchronization
 
 /// Holds every target's open subscribe channels and pushes each sealed
 /// batch's offer to its online recipients at once. Offers to offline
@@ -10,7 +10,7 @@ final class Notifier: Sendable {
     private let catalogue: Catalogue
     private let logger: Logger
     /// Target user → its live subscribe channels. The mutex guards only this map.
-    private let subscribers = Mutex<[String: [ObjectIdentifier: SubscribeChannelHandler]]>([:])
+    private let subscribers = Locked<[String: [ObjectIdentifier: SubscribeChannelHandler]]>([:])
 
     /// Plans relays among the accepted targets of each batch.
     let relays: RelayCoordinator

@@ -1,7 +1,7 @@
 import BatchStore
 import Dispatch
+import Locking
 import Logging
-import Synchronization
 
 /// Records offers as sent off the event loops, many per transaction: the
 /// loops only queue, and a batch offered to thousands of subscribers costs
@@ -9,7 +9,7 @@ import Synchronization
 final class OfferRecorder: Sendable {
     private let catalogue: Catalogue
     private let logger: Logger
-    private let queued = Mutex<[OfferKey]>([])
+    private let queued = Locked<[OfferKey]>([])
     private let worker = DispatchQueue(label: "batchd.offer-recorder")
 
     init(catalogue: Catalogue, logger: Logger) {

@@ -1,8 +1,8 @@
 import BatchCore
 import BatchStore
 import Foundation
+import Locking
 import Logging
-import Synchronization
 
 /// Turns the planner's choices into plans for the accepted targets of a
 /// batch: each target learns where to fetch from (best first, the server
@@ -13,7 +13,7 @@ final class RelayCoordinator: Sendable {
     private let strategy: RelayStrategy
     private let logger: Logger
     /// Target user → where it serves peers. The mutex guards only the map.
-    private let endpoints = Mutex<[String: PeerEndpoint]>([:])
+    private let endpoints = Locked<[String: PeerEndpoint]>([:])
 
     init(catalogue: Catalogue, strategy: RelayStrategy, logger: Logger) {
         self.catalogue = catalogue

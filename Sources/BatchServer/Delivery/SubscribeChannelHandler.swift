@@ -42,6 +42,10 @@ final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
         self.logger[metadataKey: "peer"] = "\(peer)"
         self.logger[metadataKey: "channel"] = "subscribe"
         channel.execute { [self] in
+            // A channel closed before this ran was never registered, so
+            // its channelClosed had nothing to unregister: registering it
+            // now would keep it in the notifier for good.
+            guard !channel.isClosed else { return }
             notifier.register(self)
             write(.hello(Hello(user: user, software: "batchd")))
             sendWaitingOffers()

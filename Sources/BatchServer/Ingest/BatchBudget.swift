@@ -1,7 +1,7 @@
 import BatchCore
 import BatchStore
 import Foundation
-import Synchronization
+import Locking
 
 /// Counts the bytes of one open batch against its topic's MaxBatchSize and
 /// its source's SourceQuota, so an upload that would pass either is
@@ -22,7 +22,7 @@ final class BatchBudget: Sendable {
         var released = false
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Whether either limit applies; without one, nothing is counted.
     var isLimited: Bool { maxBatchSize != nil || quota != nil }

@@ -1,4 +1,4 @@
-import Synchronization
+import Locking
 
 /// The archive and upload settings a reload may change; each new batch and
 /// each upload reads the current ones.
@@ -12,10 +12,10 @@ final class IngestSettings: Sendable {
         var topics: TopicRules
     }
 
-    private let values: Mutex<Values>
+    private let values: Locked<Values>
 
     init(_ values: Values) {
-        self.values = Mutex(values)
+        self.values = Locked(values)
     }
 
     var current: Values { values.withLock { $0 } }

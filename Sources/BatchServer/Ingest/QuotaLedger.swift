@@ -1,4 +1,4 @@
-import Synchronization
+import Locking
 
 /// The bytes held by open batches, which the catalogue does not count yet,
 /// per source and topic: a quota then covers uploads running on other
@@ -10,7 +10,7 @@ final class QuotaLedger: Sendable {
         let topic: String?
     }
 
-    private let bytes = Mutex<[Key: Int64]>([:])
+    private let bytes = Locked<[Key: Int64]>([:])
 
     /// Adds `delta` to `key`'s open bytes if the total stays within
     /// `allowed`; returns false, changing nothing, if it would not.

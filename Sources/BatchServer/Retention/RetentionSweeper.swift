@@ -3,7 +3,7 @@ import BatchStore
 import Dispatch
 import Foundation
 import Logging
-import Synchronization
+import Locking
 
 /// Purges sealed batches kept past their topic's `Retention`, off the
 /// network loops: at start, then as often as the shortest retention
@@ -27,7 +27,7 @@ final class RetentionSweeper: @unchecked Sendable {
         var reportedKept: Set<Int64> = []
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     init(catalogue: Catalogue, settings: IngestSettings, notifier: Notifier, logger: Logger) {
         self.catalogue = catalogue

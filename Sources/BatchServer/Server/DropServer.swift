@@ -1,9 +1,9 @@
 import BatchCore
 import BatchStore
 import Foundation
+import Locking
 import Logging
 import SSHKit
-import Synchronization
 
 /// batchd itself: the SSH listener wired to the catalogue, the ingest of
 /// dropped files, and the commands users run over `ssh`.
@@ -13,7 +13,7 @@ import Synchronization
 public final class DropServer: SSHServerDelegate, @unchecked Sendable {
     /// The settings in force: those started with, as reloads changed them.
     public var configuration: ServerConfiguration { settings.withLock { $0 } }
-    private let settings: Mutex<ServerConfiguration>
+    private let settings: Locked<ServerConfiguration>
     let context: IngestContext
     let logger: Logger
     private let faults = FaultInjection()
@@ -34,7 +34,7 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
     /// Opens the catalogue and prepares the state directory. Open batches
     /// left by a previous run are marked failed: their uploads never completed.
     public init(configuration: ServerConfiguration, logger: Logger) throws {
-        settings = Mutex(configuration)
+        settings = Locked(configuration)
         self.logger = logger
         let layout = StateLayout(directory: configuration.stateDirectory)
         for folder in [layout.directory, layout.staging, layout.archives] {
