@@ -14,6 +14,10 @@ struct PieceAssembler {
     var have: Set<Int> { store.held }
     /// Pieces that arrived with the wrong hash since the last reset.
     var rejected: [Int] { verifier.rejected }
+    /// Whether the source of the stream that follows is taken at its word:
+    /// its pieces are kept unchecked, for the whole archive's SHA-256 to
+    /// vouch for (see `PieceVerifier`).
+    var trustsSource = false
     private var current: Int
     /// The piece being filled, sized to its length, and how much of it is.
     private var piece: [UInt8] = []
@@ -66,7 +70,7 @@ struct PieceAssembler {
         }
         filled += count
         if filled == piece.count {
-            verifier.submit(piece, piece: current)
+            verifier.submit(piece, piece: current, check: !trustsSource)
             current += 1
             piece = []
             filled = 0
@@ -99,6 +103,12 @@ struct PieceAssembler {
 
     func clearRejected() {
         verifier.clearRejected()
+    }
+
+    /// After the whole archive's SHA-256 failed: the pieces kept unchecked
+    /// that are bad, no longer held.
+    func recheck() -> [Int] {
+        verifier.recheck()
     }
 
     static func write(_ bytes: [UInt8], to descriptor: Int32, at offset: Int64, batch: Int64) throws(ReceiverError) {

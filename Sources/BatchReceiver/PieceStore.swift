@@ -38,6 +38,11 @@ final class PieceStore: Sendable {
         watchers.forEach { $0() }
     }
 
+    /// Forgets pieces found bad after all; they are fetched again.
+    func remove(_ pieces: [Int]) {
+        state.withLock { $0.held.subtract(pieces) }
+    }
+
     /// Calls `watcher` (on the adding thread) each time a piece is added;
     /// returns a token for `unwatch`.
     func watch(_ watcher: @escaping @Sendable () -> Void) -> Int {

@@ -11,8 +11,15 @@ import Locking
 /// and hashing then overlap. At most `depth` pieces wait at once; a reader
 /// that outruns the verifier waits for a slot.
 ///
-/// `@unchecked Sendable`: `wholeHasher` and `hashedPieces` are touched only
-/// on `queue`; the results the reader collects are under a mutex.
+/// A piece may also be kept unchecked, on the word of a source that is
+/// trusted (the server, to a target that serves no peers): the whole
+/// archive's SHA-256 then vouches for it, and only if that fails are such
+/// pieces checked one by one (`recheck`), so the bad ones are fetched
+/// again instead of the whole batch.
+///
+/// `@unchecked Sendable`: `wholeHasher`, `hashedPieces` and `unchecked`
+/// are touched only on `queue`; the results the reader collects are under
+/// a lock.
 final class PieceVerifier: @unchecked Sendable {
     let store: PieceStore
     var offer: Offer { store.offer }
@@ -34,6 +41,8 @@ final class PieceVerifier: @unchecked Sendable {
     // Touched only on `queue`:
     private var wholeHasher = SHA256()
     private var hashedPieces = 0
+    /// Pieces kept without their own hash checked.
+    private var unchecked = Set<Int>()
 
     init(store: PieceStore, depth: Int = 4) {
         self.store = store
@@ -50,12 +59,13 @@ final class PieceVerifier: @unchecked Sendable {
         return reused ?? [UInt8](repeating: 0, count: count)
     }
 
-    /// Queues piece `index`, whose bytes are `bytes`, to be checked and
-    /// written; waits while `depth` pieces are already waiting.
-    func submit(_ bytes: [UInt8], piece index: Int) {
+    /// Queues piece `index`, whose bytes are `bytes`, to be checked (unless
+    /// `check` is false) and written; waits while `depth` pieces are
+    /// already waiting.
+    func submit(_ bytes: [UInt8], piece index: Int, check: Bool = true) {
         slots.wait()
         queue.async { [self] in
-            verify(bytes, piece: index)
+            verify(bytes, piece: index, check: check)
             results.withLock { $0.spare.append(bytes) }
             slots.signal()
         }
@@ -95,9 +105,31 @@ final class PieceVerifier: @unchecked Sendable {
         }
     }
 
-    private func verify(_ bytes: [UInt8], piece index: Int) {
-        let digest = SHA256.hash(data: bytes).hexString
-        guard digest == offer.pieces[index] else {
+    /// Checks each piece kept unchecked against its hash, once the whole
+    /// archive's SHA-256 did not match: those that fail are no longer held
+    /// (to be fetched again), and the whole hash starts over. Returns them;
+    /// none means the pieces are as the offer says and its SHA-256 is not.
+    func recheck() -> [Int] {
+        queue.sync {
+            var bad: [Int] = []
+            var scratch: [UInt8] = []
+            for index in unchecked.sorted() {
+                let count = store.read(index, into: &scratch)
+                if count != Int(offer.range(ofPiece: index).count)
+                    || SHA256.hash(data: scratch[0 ..< count]).hexString != offer.pieces[index] {
+                    bad.append(index)
+                }
+            }
+            unchecked.removeAll()
+            store.remove(bad)
+            wholeHasher = SHA256()
+            hashedPieces = 0
+            return bad
+        }
+    }
+
+    private func verify(_ bytes: [UInt8], piece index: Int, check: Bool) {
+        if check, SHA256.hash(data: bytes).hexString != offer.pieces[index] {
             results.withLock { $0.rejected.append(index) }
             return
         }
@@ -112,6 +144,7 @@ final class PieceVerifier: @unchecked Sendable {
             // The archive is fsynced before it is renamed into the inbox;
             // writing each piece out now leaves that fsync little to do.
             WritebackHint.start(store.descriptor, offset: UInt64(offset), count: UInt64(bytes.count))
+            if !check { unchecked.insert(index) }
             store.add(index)
             advanceWholeHash(with: bytes, index: index)
         }

@@ -123,16 +123,28 @@ struct DeliveryTests {
         #expect(try Tree.difference(folder, extracted) == nil)
     }
 
-    @Test func corruptedPieceIsRefusedAndFetchedAgain() throws {
+    /// A target that serves peers checks each piece as it arrives; one that
+    /// does not takes the server's pieces on the whole archive's SHA-256,
+    /// and when that fails checks each piece and fetches the bad one again.
+    @Test(arguments: [false, true])
+    func corruptedPieceIsRefusedAndFetchedAgain(servesPeers: Bool) throws {
         let (server, alice, keys) = try makeServer(environment: ["BATCHD_TEST_CORRUPT_PIECE": "1:1"])
         defer { server.stop() }
         _ = try drop(server, key: alice, size: 12_000_000, to: "@bob/")
         try server.waitForSettledBatches(1)
-        let bob = try TestReceiver(server: server, user: "bob", key: keys["bob"]!, once: true)
+        let bob = try TestReceiver(server: server, user: "bob", key: keys["bob"]!, once: true,
+                                   listen: servesPeers ? "127.0.0.1:0" : nil)
         defer { bob.stop() }
         #expect(try bob.waitForExit() == 0)
         #expect(server.logText.contains("test fault: serving a corrupted piece"))
-        #expect(bob.logText.contains("wrong SHA-256"))
+        if servesPeers {
+            #expect(bob.logText.contains("pieces refused: wrong SHA-256"))
+            #expect(!bob.logText.contains("the archive's SHA-256 did not match"))
+        } else {
+            #expect(bob.logText.contains("the archive's SHA-256 did not match; fetching the pieces that fail their own hashes again"))
+            #expect(bob.logText.contains("pieces=[1]"))
+            #expect(!bob.logText.contains("pieces refused"))
+        }
         let landed = bob.inbox.appendingPathComponent("1-from-alice.tar.gz")
         let expected = try server.batch(1)["sha256"] as? String
         #expect(try Tree.sha256(landed.path) == expected)

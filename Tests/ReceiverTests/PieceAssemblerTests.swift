@@ -86,6 +86,35 @@ import Testing
         #expect(assembler.rejected == [1])
     }
 
+    @Test func uncheckedPiecesAreCheckedOnlyWhenTheWholeDigestFails() throws {
+        let data = randomBytes(pieceSize * 3 + 500)
+        let offer = makeOffer(data)
+        var served = data
+        served[pieceSize * 2 + 3] ^= 0x01
+        let (path, fd) = try temporaryFile()
+        defer { close(fd); unlink(path) }
+        var assembler = PieceAssembler(store: PieceStore(offer: offer, descriptor: dup(fd), held: []))
+        assembler.trustsSource = true
+        assembler.begin(at: 0)
+        let kept = try served.withUnsafeBytes { try assembler.feed($0) } + assembler.finish()
+        // Taken on the source's word: every piece kept, none refused.
+        #expect(kept == Int64(data.count))
+        #expect(assembler.have == [0, 1, 2, 3])
+        #expect(assembler.rejected.isEmpty)
+        #expect(assembler.wholeDigest() != offer.sha256)
+        // Checked one by one: only the bad piece goes.
+        #expect(assembler.recheck() == [2])
+        #expect(assembler.have == [0, 1, 3])
+        assembler.trustsSource = false
+        assembler.begin(at: 2)
+        _ = try data[(pieceSize * 2) ..< (pieceSize * 3)].withUnsafeBytes { try assembler.feed($0) }
+        _ = try assembler.finish()
+        #expect(assembler.have == [0, 1, 2, 3])
+        #expect(assembler.wholeDigest() == offer.sha256)
+        #expect(assembler.recheck() == [])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(data))
+    }
+
     @Test func bytesBeyondTheLastPieceAreAProtocolViolation() throws {
         let data = randomBytes(1000)
         let offer = makeOffer(data)
