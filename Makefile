@@ -24,11 +24,11 @@ MANPAGES = batchd.8 batchctl.8 batchd.conf.5 batchd-recv.1 batchd-recv.conf.5 ba
 CONFIGS = batchd.conf batchd-recv.conf
 UNITS = batchd.service batchd-recv@.service
 DEBIAN_PACKAGES = libssh-dev zlib1g-dev libsqlite3-dev libarchive-dev libarchive-tools \
-                  openssh-client openssh-server mandoc tar gzip iproute2 procps python3
+                  openssh-client openssh-server mandoc tar gzip iproute2 procps python3 python3-pip
 # Only the benchmarks' baselines and load generators need these.
 BENCH_PACKAGES = pigz python3-asyncssh
 
-.PHONY: fuzz soak sanitize all deps bench-deps install-packages build build-tests test demo bench lint-man install uninstall clean
+.PHONY: ssh-audit fuzz soak sanitize all deps bench-deps install-packages build build-tests test demo bench lint-man install uninstall clean
 
 all: build
 
@@ -60,8 +60,17 @@ build: deps
 build-tests: deps
 	$(SWIFT) build --build-tests
 
-test: build-tests lint-man
+test: build-tests lint-man ssh-audit
 	$(SWIFT) test --skip-build
+
+# The SSH audit test runs ssh-audit from PyPI, straight from its wheel:
+# Debian 12's ssh-audit 2.5.0 compares libssh versions as strings and
+# reports CVE-2016-0739 (fixed in libssh 0.7.3) against libssh 0.10.
+SSH_AUDIT_VERSION = 3.9.0
+SSH_AUDIT_WHEEL = .build/tools/ssh_audit-$(SSH_AUDIT_VERSION)-py3-none-any.whl
+ssh-audit: $(SSH_AUDIT_WHEEL)
+$(SSH_AUDIT_WHEEL): | deps
+	python3 -m pip download --quiet --no-deps --dest .build/tools ssh-audit==$(SSH_AUDIT_VERSION)
 
 bench: bench-deps
 	$(SWIFT) build -c release
@@ -78,7 +87,7 @@ soak: bench-deps
 # (with the suppressions each used), and any report fails the run.
 # sanitizers/ holds the few suppressions, each with its reason.
 SANITIZER ?= address thread
-sanitize: deps
+sanitize: deps ssh-audit
 	@for s in $(SANITIZER); do \
 	  case $$s in address) d=.build-asan;; thread) d=.build-tsan;; *) echo "SANITIZER: address or thread, not $$s"; exit 2;; esac; \
 	  reports=$$PWD/$$d/sanitizer-reports; rm -rf "$$reports"; mkdir -p "$$reports"; \
