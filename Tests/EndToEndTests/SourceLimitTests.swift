@@ -1,8 +1,14 @@
 import Foundation
 import Testing
 
-/// Per-source limits: an address that keeps failing to log in is shut out
-/// for a while, and one address cannot hold every unauthenticated slot.
+/// Limits on logging in and staying connected, each from its batchd.conf
+/// keyword: an address that keeps failing to log in is shut out for a
+/// while, one address cannot hold every unauthenticated slot, nor can all
+/// addresses together hold more than MaxStartups; a connection ends after
+/// MaxAuthTries failures, after LoginGraceTime without logging in, and
+/// after IdleTimeout without traffic. An unknown user looks like a known
+/// user with an unknown key, in what the client is told and in how long
+/// it takes.
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct SourceLimitTests {
     @Test func repeatedAuthFailuresShutTheSourceOutThenItServesAgain() throws {
@@ -29,7 +35,7 @@ struct SourceLimitTests {
         let (server, alice) = try TestServer.withAliceBobAndOps(extraConfig: "PerSourceMaxStartups 2")
         defer { server.stop() }
         // Two connections that never speak hold both slots.
-        let idle = try (0..<2).map { _ in try Self.connect(port: server.port) }
+        let idle = try (0..<2).map { _ in try RawTCP.connect(port: server.port) }
         usleep(300_000)
         let refused = try server.ssh("alice", key: alice, ["batches"])
         #expect(refused.status == 255)
@@ -38,6 +44,91 @@ struct SourceLimitTests {
 
         let later = try Self.retryingForTenSeconds { try server.ssh("alice", key: alice, ["batches"]) }
         #expect(later.succeeded, "\(later.stderr)\n\(server.logText)")
+    }
+
+    @Test func allSourcesTogetherCannotHoldMoreThanMaxStartups() throws {
+        let (server, alice) = try TestServer.withAliceBobAndOps(extraConfig: "MaxStartups 2\nPerSourceMaxStartups none")
+        defer { server.stop() }
+        let idle = try (0..<2).map { _ in try RawTCP.connect(port: server.port) }
+        usleep(300_000)
+        let refused = try server.ssh("alice", key: alice, ["batches"])
+        #expect(refused.status == 255)
+        #expect(server.logText.contains("too many unauthenticated connections (MaxStartups 2)"))
+        for fd in idle { close(fd) }
+
+        let later = try Self.retryingForTenSeconds { try server.ssh("alice", key: alice, ["batches"]) }
+        #expect(later.succeeded, "\(later.stderr)\n\(server.logText)")
+    }
+
+    @Test func maxAuthTriesEndsTheConnectionAfterThatManyFailures() throws {
+        let (server, alice) = try TestServer.withAliceBobAndOps(extraConfig: "MaxAuthTries 2")
+        defer { server.stop() }
+        // Two wrong keys, then alice's own on the same connection: after
+        // the second failure nothing more is tried, not even the right key.
+        let keys = try (1...2).map { try server.makeKey("stranger\($0)") } + [alice]
+        let argv = ["ssh"] + server.sshOptions + ["-v", "-p", String(server.port)]
+            + keys.flatMap { ["-i", $0] } + ["alice@127.0.0.1", "batches"]
+        let result = try ProcessRunner.run(argv, timeout: 30)
+        #expect(result.status == 255)
+        #expect(!result.stderr.contains("Server accepts key"), "\(result.stderr)")
+        #expect(!result.stdout.contains("ID"))
+        let log = server.logText
+        #expect(log.contains("too many authentication failures, disconnecting"))
+        #expect(log.components(separatedBy: "authentication refused").count - 1 == 2, "\(log)")
+        #expect(!log.contains("] authenticated"), "\(log)")
+
+        // A new connection may try again.
+        let again = try server.ssh("alice", key: alice, ["batches"])
+        #expect(again.succeeded, "\(again.stderr)")
+    }
+
+    @Test func loginGraceTimeClosesAConnectionThatNeverLogsIn() throws {
+        let (server, _) = try TestServer.withAliceBobAndOps(extraConfig: "LoginGraceTime 2")
+        defer { server.stop() }
+        // A client that connects and says nothing at all.
+        let silent = try RawTCP.connect(port: server.port)
+        defer { close(silent) }
+        let seconds = try #require(RawTCP.secondsUntilClosed(silent, timeout: 20), "still open after 20 s")
+        #expect(seconds > 1.5 && seconds < 12, "closed after \(seconds) s")
+    }
+
+    @Test func idleTimeoutClosesAQuietAuthenticatedConnection() throws {
+        let (server, alice) = try TestServer.withAliceBobAndOps(extraConfig: "IdleTimeout 2")
+        defer { server.stop() }
+        // Logged in, no command, no traffic: `ssh -N` waits for ever.
+        let started = Date()
+        let result = try ProcessRunner.run(["ssh"] + server.sshOptions + ["-N", "-p", String(server.port), "-i", alice,
+                                                                          "alice@127.0.0.1"], timeout: 30)
+        let seconds = Date().timeIntervalSince(started)
+        #expect(result.status == 255)
+        #expect(seconds > 1.5 && seconds < 15, "ended after \(seconds) s")
+        #expect(server.logText.contains("idle timeout, disconnecting"))
+        #expect(server.logText.contains("user=alice"))
+    }
+
+    @Test func unknownUserAndKnownUserWithUnknownKeyLookAlike() throws {
+        let (server, _) = try TestServer.withAliceBobAndOps()
+        defer { server.stop() }
+        let stranger = try server.makeKey("stranger")
+        var seconds: [String: [Double]] = [:]
+        var answers: [String: Set<String>] = [:]
+        for _ in 0..<8 {
+            for user in ["alice", "nobody"] {
+                let started = Date()
+                let result = try server.ssh(user, key: stranger, ["batches"])
+                seconds[user, default: []].append(Date().timeIntervalSince(started))
+                #expect(result.status == 255)
+                answers[user, default: []].insert(result.stderr.replacingOccurrences(of: user + "@", with: "USER@"))
+            }
+        }
+        #expect(answers["alice"] == answers["nobody"])
+        #expect(answers["alice"]?.count == 1, "\(answers)")
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+        let known = median(seconds["alice"] ?? [])
+        let unknown = median(seconds["nobody"] ?? [])
+        // Both take one catalogue lookup; only a deliberate difference
+        // (a delay, a different number of round trips) would show.
+        #expect(abs(known - unknown) < max(0.1, 0.5 * min(known, unknown)), "known user \(known) s, unknown \(unknown) s")
     }
 
     /// Runs `attempt` until it succeeds, for at most ten seconds; returns the last result.
@@ -49,22 +140,5 @@ struct SourceLimitTests {
             result = try attempt()
         }
         return result
-    }
-
-    /// A plain TCP connection to the server's loopback port.
-    private static func connect(port: Int) throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard rc == 0 else {
-            close(fd)
-            throw TestFailure("cannot connect to 127.0.0.1:\(port)")
-        }
-        return fd
     }
 }
