@@ -69,11 +69,26 @@ wait_sealed() {
   return 1
 }
 
+# stamp: copies stdin to stdout, each line prefixed with the time it was
+# read (seconds since the epoch, microseconds). A bash builtin loop, so no
+# process is started per line; it adds about 0.1 to 0.4 ms.
+stamp() {
+  local line
+  while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTIME" "$line"; done
+}
+
 # start_batchd CONF LOG: starts $batchd on CONF (which listens on port 0)
-# with its log in LOG, and sets batchd_pid and batchd_port.
+# with its log in LOG, each line timestamped as it arrives (stamp), and
+# sets batchd_pid, batchd_stamper and batchd_port. The caller kills both
+# processes when it is done.
 start_batchd() {
   local conf=$1 log=$2
-  "$batchd" --config "$conf" 2> "$log" &
+  rm -f "$log.fifo"
+  mkfifo "$log.fifo"
+  : > "$log"
+  stamp < "$log.fifo" >> "$log" &
+  batchd_stamper=$!
+  "$batchd" --config "$conf" 2> "$log.fifo" &
   batchd_pid=$!
   batchd_port=""
   for _ in $(seq 1 100); do
@@ -85,4 +100,17 @@ start_batchd() {
   cat "$log" >&2
   echo "$bench_name: batchd did not start" >&2
   exit 1
+}
+
+# logged_at LOG ID MESSAGE: the arrival time of batchd's first log line for
+# batch ID that ends with MESSAGE, in a LOG written by start_batchd; waits
+# up to 10 s for it.
+logged_at() {
+  local log=$1 id=$2 message=$3 t="" deadline=$((SECONDS + 10))
+  while [ -z "$t" ] && [ "$SECONDS" -lt "$deadline" ]; do
+    t=$(awk -v id="$id" -v m="$message" 'index($0, " batch=" id " ") && substr($0, length($0) - length(m) + 1) == m { print $1; exit }' "$log")
+    [ -n "$t" ] || sleep 0.02
+  done
+  [ -n "$t" ] || { echo "$bench_name: batchd logged no '$message' for batch $id" >&2; return 1; }
+  echo "$t"
 }
