@@ -32,6 +32,22 @@ extension Catalogue {
         }
     }
 
+    /// Batches purged at `since` (Unix seconds) or later, oldest first,
+    /// each with the targets whose offer the purge ended.
+    public func purgedBatches(since: Int64) throws(StoreError) -> [PurgeNotice] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, failure, purged_at FROM batches WHERE state = 'purged' AND purged_at >= ? ORDER BY purged_at, id
+                """, arguments: [since]).map { row in
+                let id: Int64 = row["id"]
+                let targets = try String.fetchAll(db, sql: """
+                    SELECT target FROM offers WHERE batch_id = ? AND state = 'failed' AND reason LIKE 'batch purged: %' ORDER BY target
+                    """, arguments: [id])
+                return PurgeNotice(id: id, reason: row["failure"] ?? "purged", purgedAt: row["purged_at"], withdrawnFrom: targets)
+            }
+        }
+    }
+
     /// Sealed batches kept past their retention at `now` (Unix seconds),
     /// oldest first. `retention` gives the seconds batches of a topic
     /// (named users when nil) are kept, or nil to keep them.

@@ -125,6 +125,10 @@ struct TopicPolicyTests {
         // The source sees it end.
         let watch = try server.ssh("alice", key: alice, ["watch", String(id)])
         #expect(watch.stdout.contains("purged"), "\(watch.stdout)")
+        // Announced once, by the sweep that made it.
+        sleep(3)
+        #expect(server.logText.components(separatedBy: "batch purged").count - 1 == 1, "\(server.logText)")
+        #expect(!server.logText.contains("by=batchctl"))
     }
 
     @Test func purgeRefusesABatchBeingDeliveredUnlessForced() throws {
@@ -152,6 +156,52 @@ struct TopicPolicyTests {
         let purged = try server.batch(id)
         #expect(purged["state"] as? String == "purged")
         #expect((purged["targets"] as? [[String: Any]])?.first?["state"] as? String == "failed")
+    }
+
+    @Test func purgeByAnotherProcessIsLoggedAndWithdrawnFromWaitingTargets() throws {
+        let (server, alice) = try TestServer.withAliceBobAndOps()
+        defer { server.stop() }
+        // bob's subscriber gets the offer and never answers it. It runs
+        // under `timeout`, which bounds it and stays its parent: ssh
+        // closes every inherited descriptor as it starts, including the
+        // one Foundation watches for its exit, which would then wait on
+        // it and notice no other child's exit meanwhile. Children start
+        // with the test's signals blocked, so both end by SIGKILL, to
+        // the process group `timeout` makes.
+        let subscriber = Process()
+        subscriber.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+        subscriber.arguments = ["-s", "KILL", "60", "ssh"] + server.sshOptions + ["-p", String(server.port), "-i", server.keyPath("bob"),
+                                                                   "bob@127.0.0.1", "subscribe"]
+        let input = Pipe()
+        let output = Pipe()
+        subscriber.standardInput = input
+        subscriber.standardOutput = output
+        subscriber.standardError = FileHandle.nullDevice
+        let frames = DataCollector(output.fileHandleForReading)
+        try subscriber.run()
+        defer {
+            kill(-subscriber.processIdentifier, SIGKILL)
+            subscriber.waitUntilExit()
+        }
+        let folder = try files(in: server, ["f.bin": 5_000])
+        try server.scp([folder.appendingPathComponent("f.bin").path, "alice@127.0.0.1:ops/"], key: alice).expectSuccess()
+        let id = try #require(try server.waitForSettledBatches(1).first?["id"] as? Int)
+        try waitForTarget(server, id, state: "offered")
+
+        // batchctl on the state directory, in a process of its own.
+        let purged = try server.batchctl(["batch", "purge", String(id)])
+        try purged.expectSuccess("purge")
+        #expect(purged.stdout.contains("(open offers ended: bob)"), "\(purged.stdout)")
+        try server.waitForLog("by=batchctl", timeout: 15)
+        #expect(server.logText.contains("batch=\(id)"))
+        #expect(server.logText.contains("withdrawn=bob"), "\(server.logText)")
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, !String(decoding: frames.snapshot(), as: UTF8.self).contains("\"withdrawn\"") {
+            usleep(50_000)
+        }
+        let received = String(decoding: frames.snapshot(), as: UTF8.self)
+        #expect(received.contains("\"withdrawn\""), "\(received)")
+        #expect(received.contains("purged by an admin"), "\(received)")
     }
 
     @Test func purgeExpiredUsesTheConfigsRetention() throws {

@@ -10,6 +10,10 @@ import Locking
 /// needs (a quarter of it, between once a second and once a minute). A
 /// batch a target is still fetching is kept and tried again; targets
 /// still waiting on its offer are told it is withdrawn.
+///
+/// It also notices, every few seconds, batches that `batchctl batch purge`
+/// purged (over ssh, or on the state directory from another process):
+/// it logs each, and tells the targets whose offer that ended.
 /// `timer` is touched only by `start` and `stop`, which the thread that
 /// owns the server calls; the rest runs on `queue` or under `state`'s lock.
 final class RetentionSweeper: @unchecked Sendable {
@@ -25,7 +29,15 @@ final class RetentionSweeper: @unchecked Sendable {
         var nextSweep: ContinuousClock.Instant = .now
         /// Expired batches already logged as kept, so each is logged once.
         var reportedKept: Set<Int64> = []
+        var nextLook: ContinuousClock.Instant = .now
+        /// Purges are looked for from this time on (Unix seconds).
+        var lookSince = Int64(Date().timeIntervalSince1970)
+        /// Purges already announced, with when they happened.
+        var announced: [Int64: Int64] = [:]
     }
+
+    /// How often purges made by others are looked for.
+    static let lookInterval: Duration = .seconds(2)
 
     private let state = Locked(State())
 
@@ -51,6 +63,12 @@ final class RetentionSweeper: @unchecked Sendable {
     }
 
     private func tick() {
+        let look = state.withLock { current -> Bool in
+            guard current.nextLook <= .now else { return false }
+            current.nextLook = .now + Self.lookInterval
+            return true
+        }
+        if look { announceOtherPurges() }
         let rules = settings.current.topics
         guard let shortest = rules.shortestRetention else { return }
         let due = state.withLock { current -> Bool in
@@ -79,6 +97,8 @@ final class RetentionSweeper: @unchecked Sendable {
                     "withdrawn": "\(purged.withdrawnFrom.joined(separator: ","))",
                 ])
                 notifier.withdraw(purged.id, from: purged.withdrawnFrom, reason: reason)
+                let now = Int64(Date().timeIntervalSince1970)
+                state.withLock { $0.announced[purged.id] = now }
             case .kept(let batch, let error):
                 guard state.withLock({ $0.reportedKept.insert(batch.id).inserted }) else { continue }
                 if case .store(.beingDelivered) = error {
@@ -87,6 +107,35 @@ final class RetentionSweeper: @unchecked Sendable {
                     logger.error("cannot purge an expired batch", metadata: ["batch": "\(batch.id)", "error": "\(error)"])
                 }
             }
+        }
+    }
+
+    /// Logs the purges made since the last look by anyone but this sweep,
+    /// and tells their targets. Purged-at times are whole seconds, so each
+    /// look starts a second back and skips what it announced already.
+    private func announceOtherPurges() {
+        let since = state.withLock { $0.lookSince }
+        let notices: [PurgeNotice]
+        do {
+            notices = try catalogue.purgedBatches(since: since - 1)
+        } catch {
+            logger.error("cannot look for purged batches", metadata: ["error": "\(error)"])
+            return
+        }
+        let now = Int64(Date().timeIntervalSince1970)
+        let fresh = state.withLock { current -> [PurgeNotice] in
+            let fresh = notices.filter { current.announced[$0.id] == nil }
+            for notice in fresh { current.announced[notice.id] = notice.purgedAt }
+            current.lookSince = now
+            current.announced = current.announced.filter { $0.value >= now - 2 }
+            return fresh
+        }
+        for notice in fresh {
+            logger.notice("batch purged", metadata: [
+                "batch": "\(notice.id)", "reason": "\(notice.reason)", "by": "batchctl",
+                "withdrawn": "\(notice.withdrawnFrom.joined(separator: ","))",
+            ])
+            notifier.withdraw(notice.id, from: notice.withdrawnFrom, reason: notice.reason)
         }
     }
 }
