@@ -98,7 +98,7 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
     }
 
     private func recoverInterruptedBatches() throws {
-        let failed = try context.catalogue.failOpenBatches(reason: "the server stopped before the upload finished")
+        let failed = try context.catalogue.failUnfinishedUploads(reason: "the server stopped before the upload finished")
         for id in failed {
             logger.warning("batch left open by a previous run marked failed", metadata: ["batch": "\(id)"])
             try? FileManager.default.removeItem(atPath: context.layout.staging + "/\(id)")
