@@ -11,7 +11,8 @@ extension Catalogue {
             var batch = BatchRecord(
                 id: nil, source: source, destination: destination.component, topic: destination.topicName,
                 state: BatchState.open.rawValue, size: nil, sha256: nil, archive: nil, pieceSize: nil,
-                createdAt: Catalogue.now(), sealedAt: nil, failure: nil, purgedAt: nil)
+                createdAt: Catalogue.now(), sealedAt: nil, failure: nil, purgedAt: nil,
+                uploadFinishedAt: nil)
             try batch.insert(db)
             return batch.id ?? 0
         }
@@ -39,6 +40,7 @@ extension Catalogue {
             batch.pieceSize = summary.pieceSize
             batch.sealedAt = now
             try batch.update(db)
+            try StagedEntryRecord.filter(Column("batch_id") == id).deleteAll(db)
             for (index, hash) in summary.pieces.enumerated() {
                 try PieceRecord(batchId: id, idx: index, sha256: hash).insert(db)
             }
@@ -69,6 +71,7 @@ extension Catalogue {
             batch.state = BatchState.failed.rawValue
             batch.failure = reason
             try batch.update(db)
+            try StagedEntryRecord.filter(Column("batch_id") == id).deleteAll(db)
             try Catalogue.failUnresolvedOffers(db, batch: id, reason: reason)
         }
     }
@@ -78,16 +81,6 @@ extension Catalogue {
         try write { db in
             let batch = try Catalogue.batchRecord(db, id: id, expecting: .open, to: "discard")
             _ = try batch.delete(db)
-        }
-    }
-
-    /// Marks every open batch failed and returns their ids. At server start,
-    /// an open batch is one whose channel a crash cut off.
-    public func failOpenBatches(reason: String) throws(StoreError) -> [Int64] {
-        try write { db in
-            let ids = try Int64.fetchAll(db, sql: "SELECT id FROM batches WHERE state = 'open' ORDER BY id")
-            try db.execute(sql: "UPDATE batches SET state = 'failed', failure = ? WHERE state = 'open'", arguments: [reason])
-            return ids
         }
     }
 

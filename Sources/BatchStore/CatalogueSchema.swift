@@ -8,6 +8,7 @@ enum CatalogueSchema {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1", migrate: v1)
         migrator.registerMigration("v2", migrate: v2)
+        migrator.registerMigration("v3", migrate: v3)
         return migrator
     }
 
@@ -112,6 +113,28 @@ enum CatalogueSchema {
     private static func v2(_ db: Database) throws {
         try db.alter(table: "batches") { t in
             t.add(column: "purged_at", .integer)
+        }
+    }
+
+    /// When a batch's upload finished and its seal began, and the entries
+    /// its archive is built from, each file as staging holds it: what a
+    /// restart needs to seal a batch a crash interrupted. The entries are
+    /// deleted once the batch is sealed or failed.
+    private static func v3(_ db: Database) throws {
+        try db.alter(table: "batches") { t in
+            t.add(column: "upload_finished_at", .integer)
+        }
+        try db.create(table: "staged_entries") { t in
+            t.column("batch_id", .integer).notNull().references("batches", onDelete: .cascade)
+            t.column("seq", .integer).notNull()
+            t.column("path", .text).notNull()
+            // NULL for a folder.
+            t.column("staging_name", .text)
+            t.column("size", .integer)
+            t.column("mode", .integer).notNull()
+            t.column("mtime", .integer).notNull()
+            t.primaryKey(["batch_id", "seq"])
+            t.check(sql: "(staging_name IS NULL) = (size IS NULL)")
         }
     }
 }

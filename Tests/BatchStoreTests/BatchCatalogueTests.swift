@@ -102,19 +102,6 @@ import Testing
         }
     }
 
-    @Test func openBatchesLeftByACrashAreFailedAtStart() throws {
-        let directory = try TemporaryDirectory()
-        let catalogue = try populatedCatalogue(in: directory)
-        let first = try catalogue.openBatch(source: "alice", destination: .topic("ops"))
-        let sealed = try catalogue.openBatch(source: "alice", destination: .topic("ops"))
-        try catalogue.sealBatch(id: sealed, archivePath: "/a", summary: sampleSeal, files: [])
-        let third = try catalogue.openBatch(source: "alice", destination: .users(["bob"]))
-        #expect(try catalogue.failOpenBatches(reason: "server restarted") == [first, third])
-        #expect(try catalogue.batch(id: first)?.failure == "server restarted")
-        #expect(try catalogue.batch(id: sealed)?.state == .sealed)
-        #expect(try catalogue.failOpenBatches(reason: "again") == [])
-    }
-
     @Test func batchListIsNewestFirstAndFiltersBySource() throws {
         let directory = try TemporaryDirectory()
         let catalogue = try populatedCatalogue(in: directory)

@@ -2,11 +2,12 @@ import Foundation
 import Testing
 
 /// batchd or batchd-recv killed with SIGKILL at the worst moments, then
-/// restarted: no sealed batch holds a partial file, no target holds a
-/// half-written archive under its final name, accepted deliveries resume
-/// from the pieces already held, the catalogue passes `PRAGMA
-/// integrity_check`, and a new drop works. Crash points are armed through
-/// `BATCHD_TEST_CRASH_AT` (see `CrashPoint`); mid-upload is a plain kill.
+/// restarted: a batch whose upload finished is sealed from staging, no
+/// sealed batch holds a partial file, no target holds a half-written
+/// archive under its final name, accepted deliveries resume from the pieces
+/// already held, the catalogue passes `PRAGMA integrity_check`, and a new
+/// drop works. Crash points are armed through `BATCHD_TEST_CRASH_AT` (see
+/// `CrashPoint`); mid-upload and mid-hook are plain kills.
 @Suite(.serialized, .timeLimit(.minutes(5)))
 struct CrashSafetyTests {
     /// Source alice; targets bob and carol subscribed to ops.
@@ -46,6 +47,34 @@ struct CrashSafetyTests {
         #expect(try Tree.difference(folder, out) == nil)
     }
 
+    /// A pre-seal hook that touches `started`, waits until the test creates
+    /// `gate` (30 s at most), then touches `ended`: a test decides when a
+    /// seal goes on. Its files live in `folder`, which the caller removes.
+    private func gatedHook() throws -> (config: String, started: URL, gate: URL, ended: URL, folder: URL) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gate-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let started = folder.appendingPathComponent("started"), gate = folder.appendingPathComponent("gate")
+        let ended = folder.appendingPathComponent("ended")
+        let script = folder.appendingPathComponent("hook.sh")
+        try """
+            #!/bin/sh
+            touch \(started.path)
+            i=0
+            while [ ! -e \(gate.path) ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+            touch \(ended.path)
+            """.write(to: script, atomically: true, encoding: .utf8)
+        chmod(script.path, 0o755)
+        return ("Match Topic ops\n  PreSealHook \(script.path)", started, gate, ended, folder)
+    }
+
+    private func waitForFile(_ url: URL, _ what: String, server: TestServer) throws {
+        let deadline = Date().addingTimeInterval(30)
+        while !FileManager.default.fileExists(atPath: url.path) {
+            if Date() > deadline { throw TestFailure("\(what) never happened\n\(server.logText)") }
+            usleep(20_000)
+        }
+    }
+
     private func drop(_ server: TestServer, alice: String, size: Int, expectSuccess: Bool = true) throws {
         let folder = server.directory.appendingPathComponent("drop-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -78,27 +107,100 @@ struct CrashSafetyTests {
         usleep(100_000)
         server.kill9()
         scp.waitUntilExit()
+        #expect(scp.terminationStatus != 0, "scp was told a cut-off upload was stored")
 
         try restart(server)
         let batch = try server.batch(1)
         #expect(batch["state"] as? String == "failed")
+        #expect((batch["failure"] as? String)?.hasPrefix("the server stopped before the upload finished") == true, "\(batch)")
         let staging = try FileManager.default.contentsOfDirectory(atPath: server.stateDirectory + "/staging")
         #expect(staging.isEmpty, "\(staging)")
         #expect(!FileManager.default.fileExists(atPath: server.stateDirectory + "/archives/1.tar.gz"))
         try expectServesAgain(server, alice: alice)
     }
 
-    @Test func killedMidSealLeavesTheBatchFailedNotHalfSealed() throws {
-        let (server, alice, _, _) = try makeServer(crashAt: "seal")
+    @Test func killedMidSealTheBatchIsSealedFromStagingAfterRestart() throws {
+        let hook = try gatedHook()
+        defer { try? FileManager.default.removeItem(at: hook.folder) }
+        let (server, alice, bobKey, _) = try makeServer(crashAt: "seal", extraConfig: hook.config)
         defer { server.stop() }
-        try drop(server, alice: alice, size: 2_000_000, expectSuccess: false)
+        try server.batchctl(["topic", "unsubscribe", "ops", "carol"]).expectSuccess()
+        let folder = server.directory.appendingPathComponent("drop")
+        // big.bin is archived as it uploads (1 MiB and up, written in order).
+        try Tree.make(at: folder, ["sub/small.txt": Data("small\n".utf8), "sub/deeper/empty.bin": Data(), "empty": nil])
+        try Tree.writeRandomFile(at: folder.appendingPathComponent("big.bin"), size: 3_000_000)
+        // The hook holds the seal until scp has exited: its 0 is certain,
+        // and the crash comes after the client was told the files are stored.
+        try server.scp(["-r", folder.path + "/.", "alice@127.0.0.1:ops/"], key: alice).expectSuccess("scp")
+        try waitForFile(hook.started, "the pre-seal hook", server: server)
+        #expect(FileManager.default.createFile(atPath: hook.gate.path, contents: nil))
         #expect(server.waitForDeath(), "batchd did not reach the seal crash point\n\(server.logText)")
+        #expect(try server.batch(1)["state"] as? String == "open")
 
         try restart(server)
+        let batch = try #require(try server.waitForSettledBatches(1).first { $0["id"] as? Int == 1 })
+        #expect(batch["state"] as? String == "sealed", "\(batch)\n\(server.logText)")
+        #expect(server.logText.contains("batch sealed after restart"), "\(server.logText)")
+        #expect(!server.logText.contains("pre-seal hook accepted"), "the hook already vetted the batch before the crash")
+        let sealed = try server.batch(1)
+        let archive = try #require(sealed["archive"] as? String)
+        #expect(try Tree.sha256(archive) == sealed["sha256"] as? String)
+        let files = (sealed["files"] as? [[String: Any]] ?? []).compactMap { $0["path"] as? String }.sorted()
+        #expect(files == ["big.bin", "sub/deeper/empty.bin", "sub/small.txt"], "\(sealed)")
+        let out = try Tree.extract(archive, into: server.directory)
+        #expect(try Tree.difference(folder, out) == nil)
+        let staging = try FileManager.default.contentsOfDirectory(atPath: server.stateDirectory + "/staging")
+        #expect(staging.isEmpty, "\(staging)")
+
+        let bob = try TestReceiver(server: server, user: "bob", key: bobKey)
+        defer { bob.stop() }
+        let landed = try bob.waitForFile("1-ops.tar.gz")
+        #expect(try Tree.sha256(landed.path) == sealed["sha256"] as? String)
+        try expectServesAgain(server, alice: alice)
+    }
+
+    @Test func killedMidSealWithAStagedFileCutShortTheBatchFailsWithTheReason() throws {
+        let (server, alice, _, _) = try makeServer(crashAt: "seal")
+        defer { server.stop() }
+        // scp may or may not see its exit status: batchd sends it as the
+        // seal starts and dies when the archive is synced, milliseconds
+        // later, maybe before the channel's close reached the client.
+        try drop(server, alice: alice, size: 2_000_000, expectSuccess: false)
+        #expect(server.waitForDeath(), "batchd did not reach the seal crash point\n\(server.logText)")
+        let staging = server.stateDirectory + "/staging/1"
+        let staged = try FileManager.default.contentsOfDirectory(atPath: staging).filter { $0.hasSuffix(".part") }
+        #expect(staged.count == 1, "\(staged)")
+        for name in staged { #expect(truncate(staging + "/" + name, 1_000_000) == 0) }
+
+        try restart(server)
+        let batch = try #require(try server.waitForSettledBatches(1).first { $0["id"] as? Int == 1 })
+        #expect(batch["state"] as? String == "failed")
+        let failure = try server.batch(1)["failure"] as? String ?? ""
+        #expect(failure.contains("the staged copy of 'data.bin' has 1000000 bytes, not the 2000000 uploaded"), "\(failure)")
+        #expect(!FileManager.default.fileExists(atPath: server.stateDirectory + "/archives/1.tar.gz"))
+        #expect(!FileManager.default.fileExists(atPath: staging))
+        try expectServesAgain(server, alice: alice)
+    }
+
+    @Test func killedWhileThePreSealHookRunsTheBatchIsFailedNotSealedUnvetted() throws {
+        let hook = try gatedHook()
+        defer { try? FileManager.default.removeItem(at: hook.folder) }
+        let (server, alice, _, _) = try makeServer(crashAt: nil, extraConfig: hook.config)
+        defer { server.stop() }
+        try drop(server, alice: alice, size: 2_000_000)
+        try waitForFile(hook.started, "the pre-seal hook", server: server)
+        server.kill9()
+        // The hook outlives batchd, holding none of its descriptors: the
+        // restart gets the port back while the hook still waits.
+        try restart(server)
+        #expect(!FileManager.default.fileExists(atPath: hook.ended.path), "the restart waited for the hook to end")
+        #expect(FileManager.default.createFile(atPath: hook.gate.path, contents: nil))
         let batch = try server.batch(1)
         #expect(batch["state"] as? String == "failed")
-        #expect(batch["archive"] == nil || batch["archive"] is NSNull)
+        #expect((batch["failure"] as? String)?.contains("while the pre-seal hook ran") == true, "\(batch)")
         #expect(!FileManager.default.fileExists(atPath: server.stateDirectory + "/archives/1.tar.gz"))
+        let staging = try FileManager.default.contentsOfDirectory(atPath: server.stateDirectory + "/staging")
+        #expect(staging.isEmpty, "\(staging)")
         try expectServesAgain(server, alice: alice)
     }
 

@@ -270,30 +270,14 @@ final class OpenBatch {
             logger.warning("incomplete files left out of the batch", metadata: ["files": "\(dropped.sorted())"])
         }
         let complete = orderedEntries()
-        let files: [FileEntry] = complete.compactMap { key, entry in
-            guard case .file(let file) = entry else { return nil }
-            return FileEntry(path: key, size: Int64(file.size), mode: Int(file.mode), mtime: file.mtime ?? 0)
-        }
+        let staged = complete.map { stagedEntry($0.key, $0.entry) }
+        let files = staged.compactMap(\.file)
         let catalogue = context.catalogue
-        let notifier = context.notifier
         let id = self.id
         let staging = stagingDirectory
         let logger = self.logger
-        let archivePath = archiver.archivePath
-        let recordFailure: @Sendable (String) -> Void = { reason in
-            do {
-                try catalogue.failBatch(id: id, reason: reason)
-            } catch {
-                logger.error("cannot record failed batch", metadata: ["error": "\(error)"])
-            }
-        }
-        let cleanUp: @Sendable () -> Void = {
-            do {
-                try FileManager.default.removeItem(atPath: staging)
-            } catch {
-                logger.warning("cannot remove staging folder", metadata: ["error": "\(error.localizedDescription)"])
-            }
-        }
+        let recorder = SealRecorder(id: id, archivePath: archiver.archivePath, stagingDirectory: staging,
+                                    catalogue: catalogue, notifier: context.notifier, logger: logger)
         if complete.isEmpty {
             archiver.discard {
                 do {
@@ -301,41 +285,28 @@ final class OpenBatch {
                 } catch {
                     logger.error("cannot discard empty batch", metadata: ["error": "\(error)"])
                 }
-                cleanUp()
+                recorder.removeStaging()
                 logger.info("batch discarded: nothing was uploaded completely")
                 completion()
             }
             return
         }
-        let jobs = complete.map { job(for: $0.key, $0.entry) }
+        let jobs = staged.map { ArchiveJob($0, in: staging) }
         let rebuild = rebuildNeeded
         if rebuild { logger.debug("the archive is built again from staging: the batch changed after files were archived") }
         let archiver = self.archiver
         let finish: @Sendable () -> Void = {
+            // From here the upload is final and vetted: a crash before the
+            // seal is recorded leaves the batch for the next start to seal
+            // from staging, which keeps every file until then.
+            do {
+                try catalogue.finishUpload(id: id, entries: staged)
+            } catch {
+                logger.error("cannot record the finished upload: a crash before the seal would fail the batch",
+                             metadata: ["error": "\(error)"])
+            }
             archiver.finish(jobs: jobs, rebuild: rebuild) { result in
-                switch result {
-                case .success(let summary):
-                    CrashPoint.seal.reached()
-                    do {
-                        let recipients = try catalogue.sealBatch(
-                            id: id, archivePath: archivePath,
-                            summary: SealInfo(size: Int64(summary.size), sha256: summary.sha256,
-                                              pieceSize: summary.pieceSize, pieces: summary.pieces),
-                            files: files)
-                        logger.info("batch sealed", metadata: [
-                            "files": "\(files.count)", "size": "\(summary.size)", "sha256": "\(summary.sha256)",
-                            "pieces": "\(summary.pieces.count)", "recipients": "\(recipients.joined(separator: ","))",
-                        ])
-                        notifier.batchSealed(id, recipients: recipients)
-                    } catch {
-                        logger.error("cannot record sealed batch", metadata: ["error": "\(error)"])
-                        recordFailure("\(error)")
-                    }
-                case .failure(let error):
-                    logger.error("batch failed", metadata: ["error": "\(error)"])
-                    recordFailure(error.description)
-                }
-                cleanUp()
+                recorder.record(result, files: files, message: "batch sealed")
                 completion()
             }
         }
@@ -352,8 +323,8 @@ final class OpenBatch {
         PreSealHook(command: command, timeout: policy.preSealTimeout)
             .vet(tree, in: staging + "/files", environment: environment, logger: logger, accepted: finish) { reason in
                 archiver.discard {
-                    recordFailure(reason)
-                    cleanUp()
+                    recorder.fail(reason)
+                    recorder.removeStaging()
                     completion()
                 }
             }
@@ -396,12 +367,16 @@ final class OpenBatch {
               mtime: file.mtime ?? Int64(Date().timeIntervalSince1970))
     }
 
-    private func job(for key: String, _ entry: DropEntry) -> ArchiveJob {
+    /// `entry` as the catalogue records it when the upload finishes: a
+    /// complete file's mtime is set (`complete`).
+    private func stagedEntry(_ key: String, _ entry: DropEntry) -> StagedEntry {
         switch entry {
         case .directory(let mode, let mtime, _, _):
-            return .directory(path: key, mode: mode, mtime: mtime)
+            return StagedEntry(path: key, kind: .directory, mode: Int(mode), mtime: mtime)
         case .file(let file):
-            return job(for: file)
+            let name = (file.stagingPath as NSString).lastPathComponent
+            return StagedEntry(path: key, kind: .file(stagingName: name, size: Int64(file.size)), mode: Int(file.mode),
+                               mtime: file.mtime ?? 0)
         }
     }
 }

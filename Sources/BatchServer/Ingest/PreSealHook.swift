@@ -39,7 +39,9 @@ struct PreSealHook: Sendable {
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
         // A group of its own, so a timeout kills whatever the hook started.
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        var flags = Int32(POSIX_SPAWN_SETPGROUP)
+        PreSealHook.closeOtherDescriptors(&actions, flags: &flags)
+        posix_spawnattr_setflags(&attributes, Int16(flags))
         posix_spawnattr_setpgroup(&attributes, 0)
 
         let script = "cd \"$1\" || exit 126\n" + command + " \"$1\""

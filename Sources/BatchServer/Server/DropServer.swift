@@ -31,8 +31,9 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
     /// When this server was created, for `batchd_start_time_seconds`.
     let startTime = Date()
 
-    /// Opens the catalogue and prepares the state directory. Open batches
-    /// left by a previous run are marked failed: their uploads never completed.
+    /// Opens the catalogue and prepares the state directory. Batches a
+    /// previous run left open are sealed from staging, in the background,
+    /// when their upload had finished, and marked failed otherwise.
     public init(configuration: ServerConfiguration, logger: Logger) throws {
         settings = Locked(configuration)
         self.logger = logger
@@ -45,7 +46,7 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
             catalogue: catalogue, layout: layout, settings: IngestSettings(DropServer.ingestValues(of: configuration)), logger: logger,
             notifier: Notifier(catalogue: catalogue, strategy: configuration.strategy, logger: logger))
         sweeper = RetentionSweeper(catalogue: catalogue, settings: context.settings, notifier: context.notifier, logger: logger)
-        try recoverInterruptedBatches()
+        try InterruptedBatches(context: context, logger: logger).recover()
     }
 
     /// Binds the port and starts serving. Returns the port bound.
@@ -93,36 +94,10 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
         server?.stop()
         server = nil
         if context.pendingSeals.wait(timeout: .now() + timeout) == .timedOut {
-            logger.error("stopping with batches still sealing; they are marked failed at the next start")
-        }
-    }
-
-    private func recoverInterruptedBatches() throws {
-        let failed = try context.catalogue.failOpenBatches(reason: "the server stopped before the upload finished")
-        for id in failed {
-            logger.warning("batch left open by a previous run marked failed", metadata: ["batch": "\(id)"])
-            try? FileManager.default.removeItem(atPath: context.layout.staging + "/\(id)")
-            try? FileManager.default.removeItem(atPath: context.layout.archive(batch: id))
-        }
-        removeOrphanArchives()
-    }
-
-    /// Archives whose batch is not sealed (purged, failed, or unknown), as a
-    /// purge or seal interrupted by a crash can leave, are removed.
-    private func removeOrphanArchives() {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: context.layout.archives)) ?? []
-        for name in names where name.hasSuffix(".tar.gz") {
-            guard let id = Int64(name.dropLast(".tar.gz".count)) else { continue }
-            let state = (try? context.catalogue.batch(id: id))??.state
-            guard state != .sealed, state != .open else { continue }
-            let path = context.layout.archive(batch: id)
-            do {
-                try FileManager.default.removeItem(atPath: path)
-                logger.warning("archive left by an interrupted purge or seal removed",
-                               metadata: ["batch": "\(id)", "state": "\(state?.rawValue ?? "unknown")"])
-            } catch {
-                logger.error("cannot remove an orphan archive", metadata: ["path": "\(path)", "error": "\(error)"])
-            }
+            logger.error("""
+                stopping with batches still sealing; the next start seals them from staging, or fails those still \
+                in their pre-seal hook
+                """)
         }
     }
 

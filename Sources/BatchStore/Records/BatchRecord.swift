@@ -19,6 +19,8 @@ struct BatchRecord: Codable, FetchableRecord, MutablePersistableRecord {
     var sealedAt: Int64?
     var failure: String?
     var purgedAt: Int64?
+    /// Set when the upload finished and the seal began (see `staged_entries`).
+    var uploadFinishedAt: Int64?
 
     mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
