@@ -138,7 +138,8 @@ final class DeliveryJob: @unchecked Sendable {
                 try fetchMissing(from: source, into: &assembler)
             } catch {
                 // Pieces read before the failure are still checked and kept.
-                if let late = try? assembler.finish(), late > 0 { receivedFrom[source.name, default: 0] += late }
+                let late = assembler.finish()
+                if late > 0 { receivedFrom[source.name, default: 0] += late }
                 lastError = "\(source.name): \(error.description)"
                 logger.warning("fetch interrupted; will resume", metadata: ["source": "\(source.name)", "error": "\(error)", "round": "\(round)"])
                 if source.name != "server" {
@@ -210,14 +211,10 @@ final class DeliveryJob: @unchecked Sendable {
             defer { channel.close() }
             assembler.begin(at: run.lowerBound)
             // Waits for the pieces still being checked and counts them.
-            func settle() throws(SSHKitError) {
-                do throws(ReceiverError) {
-                    let late = try assembler.finish()
-                    kept += late
-                    receivedFrom[source.name, default: 0] += late
-                } catch {
-                    throw .channel(error.description)
-                }
+            func settle() {
+                let late = assembler.finish()
+                kept += late
+                receivedFrom[source.name, default: 0] += late
             }
             while true {
                 // Straight into the piece being filled: no copy on the way.
@@ -225,7 +222,7 @@ final class DeliveryJob: @unchecked Sendable {
                     try channel.read(into: space, timeout: 90)
                 }
                 guard let count else {
-                    try settle()
+                    settle()
                     break
                 }
                 if count == 0 { throw .channel("no data from \(source.name) for 90 seconds") }
@@ -243,7 +240,7 @@ final class DeliveryJob: @unchecked Sendable {
                 progress?.update(bytes: min(total, offer.size), total: offer.size, source: source.name)
                 reportProgress(bytes: min(total, offer.size), source: source.name)
                 if !assembler.rejected.isEmpty {
-                    try settle()
+                    settle()
                     return
                 }
             }

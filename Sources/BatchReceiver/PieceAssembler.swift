@@ -2,10 +2,12 @@ import BatchCore
 import Crypto
 import Foundation
 
-/// Cuts a fetched byte stream into pieces and hands each whole piece to a
-/// `PieceVerifier`, which keeps only those whose SHA-256 matches the
-/// offer's hash, at their place in the `.part` file. Hashes come from the
-/// server's offer, never from whoever sends the bytes.
+/// Cuts a fetched byte stream into pieces, writing each read to its place
+/// in the `.part` file at once, while the bytes are still in the CPU's
+/// cache, and hands each whole piece to a `PieceVerifier`, which counts as
+/// held only those whose SHA-256 matches the offer's hash. Hashes come
+/// from the server's offer, never from whoever sends the bytes; bytes of
+/// a piece that fails stay unheld until a good copy overwrites them.
 struct PieceAssembler {
     let verifier: PieceVerifier
     var store: PieceStore { verifier.store }
@@ -68,6 +70,17 @@ struct PieceAssembler {
         guard current < offer.pieceCount else {
             throw .protocolViolation("more bytes than batch \(offer.batch) has")
         }
+        if !store.holds(current) {
+            let offset = offer.range(ofPiece: current).lowerBound + Int64(filled)
+            let start = filled
+            let result = piece.withUnsafeBytes { raw in
+                Result { () throws(ReceiverError) in
+                    try PieceAssembler.write(UnsafeRawBufferPointer(rebasing: raw[start ..< start + count]),
+                                             to: store.descriptor, at: offset, batch: offer.batch)
+                }
+            }
+            try result.get()
+        }
         filled += count
         if filled == piece.count {
             verifier.submit(piece, piece: current, check: !trustsSource)
@@ -75,7 +88,7 @@ struct PieceAssembler {
             piece = []
             filled = 0
         }
-        return try verifier.collect()
+        return verifier.collect()
     }
 
     /// Feeds stream bytes from a buffer, as `withFreeSpace` and `didFill` do.
@@ -96,9 +109,9 @@ struct PieceAssembler {
 
     /// Waits for the pieces being checked; returns the bytes kept since
     /// the last `feed` or `finish`.
-    func finish() throws(ReceiverError) -> Int64 {
+    func finish() -> Int64 {
         verifier.drain()
-        return try verifier.collect()
+        return verifier.collect()
     }
 
     func clearRejected() {
@@ -111,10 +124,20 @@ struct PieceAssembler {
         verifier.recheck()
     }
 
-    static func write(_ bytes: [UInt8], to descriptor: Int32, at offset: Int64, batch: Int64) throws(ReceiverError) {
+    /// The most one `pwrite` passes to the kernel. A large write lets the
+    /// page cache take it in large folios, cut from the largest free
+    /// blocks; a virtual machine that hands free memory back to its host
+    /// (free page reporting) has the host fault exactly those in again,
+    /// page by page. Measured on such a machine, 512 MiB into a new file:
+    /// 1.2 s in 4 MiB writes, 0.13 to 0.8 s in 1 MiB writes, 0.15 s in
+    /// 256 KiB writes (what scp uses).
+    static let writeChunk = 256 << 10
+
+    static func write(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32, at offset: Int64, batch: Int64) throws(ReceiverError) {
         var done = 0
         while done < bytes.count {
-            let n = bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done)) }
+            let count = min(bytes.count - done, writeChunk)
+            let n = pwrite(descriptor, bytes.baseAddress! + done, count, off_t(offset) + off_t(done))
             if n < 0 {
                 if errno == EINTR { continue }
                 throw .storage(path: "batch \(batch) partial archive", reason: String(cString: strerror(errno)))

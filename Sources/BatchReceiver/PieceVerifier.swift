@@ -5,11 +5,12 @@ import Dispatch
 import Foundation
 import Locking
 
-/// Checks whole pieces against the offer's hashes and writes the good ones
-/// into the `.part` file on a queue of its own, so the thread reading the
-/// network never waits for SHA-256 or the disk: on two cores, decrypting
-/// and hashing then overlap. At most `depth` pieces wait at once; a reader
-/// that outruns the verifier waits for a slot.
+/// Checks whole pieces against the offer's hashes on a queue of its own,
+/// so the thread reading the network never waits for SHA-256: on two
+/// cores, decrypting and hashing then overlap. The reader has written the
+/// bytes to the `.part` file already; a piece counts as held only once it
+/// is checked here. At most `depth` pieces wait at once; a reader that
+/// outruns the verifier waits for a slot.
 ///
 /// A piece may also be kept unchecked, on the word of a source that is
 /// trusted (the server, to a target that serves no peers): the whole
@@ -31,8 +32,6 @@ final class PieceVerifier: @unchecked Sendable {
         var kept: Int64 = 0
         /// Pieces whose bytes did not match their hash.
         var rejected: [Int] = []
-        /// The first write that failed.
-        var failure: ReceiverError?
         /// Piece buffers handed back for reuse.
         var spare: [[UInt8]] = []
     }
@@ -71,15 +70,12 @@ final class PieceVerifier: @unchecked Sendable {
         }
     }
 
-    /// The bytes of pieces kept since the last call; throws the first
-    /// storage error met meanwhile.
-    func collect() throws(ReceiverError) -> Int64 {
-        let (kept, failure) = results.withLock { results -> (Int64, ReceiverError?) in
+    /// The bytes of pieces kept since the last call.
+    func collect() -> Int64 {
+        results.withLock { results in
             defer { results.kept = 0 }
-            return (results.kept, results.failure)
+            return results.kept
         }
-        if let failure { throw failure }
-        return kept
     }
 
     /// Waits until every piece submitted so far is checked and written.
@@ -134,15 +130,10 @@ final class PieceVerifier: @unchecked Sendable {
             return
         }
         if !store.holds(index) {
-            let offset = offer.range(ofPiece: index).lowerBound
-            do {
-                try PieceAssembler.write(bytes, to: store.descriptor, at: offset, batch: offer.batch)
-            } catch {
-                results.withLock { $0.failure = $0.failure ?? error }
-                return
-            }
+            // The reader wrote the bytes to the `.part` file as they came.
             // The archive is fsynced before it is renamed into the inbox;
             // writing each piece out now leaves that fsync little to do.
+            let offset = offer.range(ofPiece: index).lowerBound
             WritebackHint.start(store.descriptor, offset: UInt64(offset), count: UInt64(bytes.count))
             if !check { unchecked.insert(index) }
             store.add(index)
