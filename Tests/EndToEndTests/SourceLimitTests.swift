@@ -32,28 +32,25 @@ struct SourceLimitTests {
     }
 
     @Test func oneSourceCannotHoldMoreUnauthenticatedSlotsThanAllowed() throws {
-        let (server, alice) = try TestServer.withAliceBobAndOps(extraConfig: "PerSourceMaxStartups 2")
-        defer { server.stop() }
-        // Two connections that never speak hold both slots.
-        let idle = try (0..<2).map { _ in try RawTCP.connect(port: server.port) }
-        usleep(300_000)
-        let refused = try server.ssh("alice", key: alice, ["batches"])
-        #expect(refused.status == 255)
-        #expect(server.logText.contains("PerSourceMaxStartups 2"))
-        for fd in idle { close(fd) }
-
-        let later = try Self.retryingForTenSeconds { try server.ssh("alice", key: alice, ["batches"]) }
-        #expect(later.succeeded, "\(later.stderr)\n\(server.logText)")
+        try expectTwoSilentConnectionsShutOthersOut(config: "PerSourceMaxStartups 2", logged: "PerSourceMaxStartups 2")
     }
 
     @Test func allSourcesTogetherCannotHoldMoreThanMaxStartups() throws {
-        let (server, alice) = try TestServer.withAliceBobAndOps(extraConfig: "MaxStartups 2\nPerSourceMaxStartups none")
+        try expectTwoSilentConnectionsShutOthersOut(config: "MaxStartups 2\nPerSourceMaxStartups none",
+                                                    logged: "too many unauthenticated connections (MaxStartups 2)")
+    }
+
+    /// Two connections that never speak hold both unauthenticated slots
+    /// `config` allows: a login is refused, with `logged` in the server's
+    /// log, until they close.
+    private func expectTwoSilentConnectionsShutOthersOut(config: String, logged: String) throws {
+        let (server, alice) = try TestServer.withAliceBobAndOps(extraConfig: config)
         defer { server.stop() }
         let idle = try (0..<2).map { _ in try RawTCP.connect(port: server.port) }
         usleep(300_000)
         let refused = try server.ssh("alice", key: alice, ["batches"])
         #expect(refused.status == 255)
-        #expect(server.logText.contains("too many unauthenticated connections (MaxStartups 2)"))
+        #expect(server.logText.contains(logged))
         for fd in idle { close(fd) }
 
         let later = try Self.retryingForTenSeconds { try server.ssh("alice", key: alice, ["batches"]) }
