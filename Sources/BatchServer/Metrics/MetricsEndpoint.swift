@@ -82,6 +82,9 @@ final class MetricsEndpoint: @unchecked Sendable {
     func stop() {
         guard !stopFlag.exchange(true, ordering: .acquiringAndReleasing), thread != nil else { return }
         done.wait()
+        // The thread's closure holds this endpoint and the page's renderer
+        // (the server's whole graph); dropping the thread ends that cycle.
+        thread = nil
     }
 
     private func serve(render: @Sendable () -> String) {
