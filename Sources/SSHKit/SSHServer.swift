@@ -59,6 +59,9 @@ public final class SSHServer: @unchecked Sendable {
             ssh_bind_free(bind)
             throw .listen(address: configuration.address, port: configuration.port, reason: reason)
         }
+        // libssh opens its sockets without close-on-exec; no child of the
+        // server (a pre-seal hook) may keep the port or a client's socket.
+        _ = fcntl(ssh_bind_get_fd(bind), F_SETFD, FD_CLOEXEC)
         boundPort = SSHServer.localPort(of: ssh_bind_get_fd(bind)) ?? configuration.port
     }
 
@@ -141,6 +144,7 @@ public final class SSHServer: @unchecked Sendable {
                 continue
             }
             let socket = ssh_get_fd(raw)
+            _ = fcntl(socket, F_SETFD, FD_CLOEXEC)
             let peer = SSHServer.peerAddress(of: socket)
             guard unauthenticated.load(ordering: .relaxed) < configuration.maxStartups else {
                 refusedConnections.add(1, ordering: .relaxed)

@@ -2,10 +2,9 @@ import Foundation
 
 extension PreSealHook {
     /// Makes the spawn leave the hook no descriptor of batchd's but the
-    /// three standard ones. Not all are close-on-exec (libssh's listening
-    /// and session sockets are not), and a hook still running after batchd
-    /// was killed would otherwise keep its port from the restart and its
-    /// clients' connections open.
+    /// three standard ones. SSHKit marks libssh's sockets close-on-exec;
+    /// this also covers any descriptor a library opened without it, which
+    /// a hook still running after batchd was killed would keep open.
     static func closeOtherDescriptors(_ actions: inout posix_spawn_file_actions_t, flags: inout Int32) {
         #if os(Linux)
         // glibc 2.34's posix_spawn_file_actions_addclosefrom_np is declared
