@@ -58,9 +58,9 @@ final class PieceVerifier: @unchecked Sendable {
         return reused ?? [UInt8](repeating: 0, count: count)
     }
 
-    /// Queues piece `index`, whose bytes are `bytes`, to be checked (unless
-    /// `check` is false) and written; waits while `depth` pieces are
-    /// already waiting.
+    /// Queues piece `index`, whose bytes are `bytes` (already in the
+    /// `.part` file), to be checked (unless `check` is false) and counted
+    /// held; waits while `depth` pieces are already waiting.
     func submit(_ bytes: [UInt8], piece index: Int, check: Bool = true) {
         slots.wait()
         queue.async { [self] in
