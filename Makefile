@@ -23,7 +23,7 @@ PROGRAMS = batchd batchctl batchd-recv
 MANPAGES = batchd.8 batchctl.8 batchd.conf.5 batchd-recv.1 batchd-recv.conf.5 batchd-protocol.7
 CONFIGS = batchd.conf batchd-recv.conf
 UNITS = batchd.service batchd-recv@.service
-DEBIAN_PACKAGES = libssh-dev zlib1g-dev libsqlite3-dev libarchive-dev libarchive-tools \
+DEBIAN_PACKAGES = libssh-dev zlib1g-dev libdeflate-dev libsqlite3-dev libarchive-dev libarchive-tools \
                   openssh-client openssh-server mandoc tar gzip iproute2 procps python3 python3-pip
 # Only the benchmarks' baselines and load generators need these.
 BENCH_PACKAGES = pigz python3-asyncssh

@@ -18,6 +18,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CLibSSH", pkgConfig: "libssh", providers: [.apt(["libssh-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CDeflate", providers: [.apt(["libdeflate-dev"])]),
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .target(name: "BatchCore"),
         .target(name: "Locking"),
@@ -30,7 +31,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "BatchArchive", dependencies: [
-            "BatchCore", "CZlib", "CArchive",
+            "BatchCore", "CZlib", "CDeflate", "CArchive",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "BatchServer", dependencies: [

@@ -1,3 +1,4 @@
+import CDeflate
 import CZlib
 
 /// Turns segments into their archive bytes: raw deflate primed with the
@@ -47,10 +48,11 @@ final class SegmentEncoder: @unchecked Sendable {
         }
     }
 
-    /// CRC-32 of `bytes`, which segments keep well under 4 GiB.
+    /// CRC-32 of `bytes`, gzip's, by libdeflate: on the path of every
+    /// archived byte, and several times faster than zlib's.
     static func crc(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         guard let base = bytes.baseAddress else { return 0 }
-        return UInt32(crc32(0, base.assumingMemoryBound(to: Bytef.self), uInt(bytes.count)))
+        return libdeflate_crc32(0, base, bytes.count)
     }
 
     /// Frames `data` as stored blocks without copying it: each block is a

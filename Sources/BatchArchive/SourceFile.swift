@@ -51,7 +51,9 @@ struct SourceFile {
     }
 
     /// Calls `body` with the file's first `size` bytes mapped read-only,
-    /// read ahead sequentially; an empty file gives an empty buffer.
+    /// read ahead sequentially, and their page tables filled in ahead of
+    /// `body` on another thread (`MappingPrefetcher`); an empty file gives
+    /// an empty buffer.
     func withMappedBytes(_ body: (UnsafeRawBufferPointer) throws(ArchiveError) -> Void) throws(ArchiveError) {
         guard size > 0 else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
         guard let mapped = mmap(nil, Int(size), PROT_READ, MAP_PRIVATE, descriptor, 0), mapped != MAP_FAILED else {
@@ -59,6 +61,8 @@ struct SourceFile {
         }
         defer { munmap(mapped, Int(size)) }
         madvise(mapped, Int(size), MADV_SEQUENTIAL)
+        let prefetcher = MappingPrefetcher(start: mapped, count: Int(size))
+        defer { prefetcher.stop() }
         try body(UnsafeRawBufferPointer(start: mapped, count: Int(size)))
     }
 
