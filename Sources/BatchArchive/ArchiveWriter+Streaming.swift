@@ -44,6 +44,11 @@ extension ArchiveWriter {
     /// Starts streaming the regular file at `sourcePath` as the next entry,
     /// whose path, size, mode and mtime are known now: its header is written
     /// at once. `endStreamedFile` must then give the same values.
+    ///
+    /// The whole archive's SHA-256 is then taken as the data arrives, which
+    /// leaves nothing of it for `finish`; the piece digests, which would
+    /// take as long again beside the upload, are deferred from here to
+    /// `finish`, which hashes the pieces on every core at once.
     public func beginStreamedFile(from sourcePath: String, path: String, size: UInt64, mode: UInt32, mtime: Int64) throws(ArchiveError) {
         try checkOpen()
         try checkNotStreaming()
@@ -51,7 +56,10 @@ extension ArchiveWriter {
         let source = try SourceFile(path: sourcePath)
         let header = TarHeader(path: path, kind: .regularFile, size: size, mode: mode, mtime: mtime).encode()
         do {
-            try guarded { () throws(ArchiveError) in try append(header, as: headerKind) }
+            try guarded { () throws(ArchiveError) in
+                try append(header, as: headerKind)
+                current?.defersPieces = true
+            }
         } catch {
             source.close()
             throw error

@@ -45,6 +45,8 @@ public final class ArchiveWriter {
     let probe: CompressibilityProbe
     let level: Int32
     private let pieceSize: Int
+    /// Threads that hash at once in `finish`.
+    private let cores: Int
     private let streamDigest = StreamDigestSink()
     private let pieceDigests: PieceDigestSink
     private let fileSink: FileSink
@@ -74,6 +76,7 @@ public final class ArchiveWriter {
         probe = try CompressibilityProbe()
         self.level = level
         self.pieceSize = pieceSize
+        cores = max(workers, 1)
         pieceDigests = PieceDigestSink(pieceSize: pieceSize)
         let file = try OutputFile(creating: path)
         output = file
@@ -172,7 +175,8 @@ public final class ArchiveWriter {
     ///
     /// With streamed entries, their headers are written over their slots
     /// first; the gzip CRC is corrected for them, and the archive is read
-    /// back once for its SHA-256 and the digests of the pieces they touch.
+    /// back once for its SHA-256 and the digests of the pieces they touch,
+    /// and of the pieces deferred to now (`ArchiveRehash`).
     public func finish() throws(ArchiveError) -> ArchiveSummary {
         try checkOpen()
         try checkNotStreaming()
@@ -192,14 +196,18 @@ public final class ArchiveWriter {
             try pipeline.drain()
             pipeline.stop()
             summary.size = streamDigest.byteCount
-            if slots.isEmpty {
+            if slots.isEmpty && !pieceDigests.deferred {
                 summary.sha256 = streamDigest.finalize()
-                summary.pieces = pieceDigests.digests.finalize()
+                summary.pieces = pieceDigests.finalize()
             } else {
                 try output.flush()
                 try slots.write(into: output)
-                (summary.sha256, summary.pieces) = try slots.rehash(
-                    path: output.path, pieces: pieceDigests.digests.finalize(), pieceSize: pieceSize)
+                let rehash = ArchiveRehash(pieceSize: pieceSize, known: pieceDigests.finalize(),
+                                           redo: slots.touchedPieces(pieceSize: pieceSize),
+                                           whole: !slots.isEmpty, cores: cores)
+                let (sha256, pieces) = try rehash.run(path: output.path)
+                summary.sha256 = sha256 ?? streamDigest.finalize()
+                summary.pieces = pieces
             }
             try output.sync()
         }

@@ -1,10 +1,9 @@
-import Crypto
 import CZlib
 
 /// The header slots of an archive's streamed entries, filled in once the
 /// archive is complete: their headers written over the placeholder blocks,
-/// the gzip CRC corrected for the change, and the archive's digests taken
-/// again where the change reaches.
+/// the gzip CRC corrected for the change, and the pieces it reaches named
+/// for `ArchiveRehash`.
 struct HeaderSlots {
     /// Each slot's header, one tar block, in archive order.
     let headers: [[UInt8]]
@@ -42,33 +41,16 @@ struct HeaderSlots {
         }
     }
 
-    /// Reads the finished archive at `path` once: its SHA-256, and `pieces`
-    /// with the digests of the pieces a slot lies in taken again.
-    func rehash(path: String, pieces: [String], pieceSize: Int) throws(ArchiveError) -> (sha256: String, pieces: [String]) {
+    /// The indices of the pieces a slot lies in, whose digests change when
+    /// the headers are written.
+    func touchedPieces(pieceSize: Int) -> Set<Int> {
         var touched = Set<Int>()
         for (header, offset) in zip(headers, fileOffsets) {
             let first = Int(offset / UInt64(pieceSize))
             let last = Int((offset + UInt64(header.count) - 1) / UInt64(pieceSize))
             touched.formUnion(first...last)
         }
-        let source = try SourceFile(path: path)
-        defer { source.close() }
-        var whole = SHA256()
-        var result = pieces
-        // Mapped, not read: the archive was just written and is in the page
-        // cache, and hashing it in place saves a copy of every byte.
-        try source.withMappedBytes { (bytes: UnsafeRawBufferPointer) throws(ArchiveError) in
-            whole.update(bufferPointer: bytes)
-            for index in touched.sorted() where index < result.count {
-                let start = index * pieceSize
-                let end = min(start + pieceSize, bytes.count)
-                guard start < end else { continue }
-                var piece = SHA256()
-                piece.update(bufferPointer: UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
-                result[index] = PieceDigests.hex(piece.finalize())
-            }
-        }
-        return (PieceDigests.hex(whole.finalize()), result)
+        return touched
     }
 
     private static func crc(_ bytes: [UInt8]) -> UInt32 {

@@ -39,6 +39,10 @@ final class Segment: @unchecked Sendable {
     /// A stored block held for a streamed entry's header, written over once
     /// the entry ends; the sinks note where it lands.
     var isHeaderSlot = false
+    /// The piece digests stop before this segment: the rest of the archive
+    /// is hashed in pieces by `finish`, on every core (see
+    /// `ArchiveWriter.beginStreamedFile(from:path:size:mode:mtime:)`).
+    var defersPieces = false
     /// Bytes of dictionary at the start of `storage`.
     private(set) var dictionaryCount = 0
     /// Bytes of its own, after the dictionary.
@@ -97,6 +101,7 @@ final class Segment: @unchecked Sendable {
     func reset(kind: Kind, after previous: Segment?) {
         self.kind = kind
         isHeaderSlot = false
+        defersPieces = false
         count = 0
         checksum = 0
         output = []

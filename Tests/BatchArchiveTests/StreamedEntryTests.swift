@@ -162,6 +162,34 @@ struct StreamedEntryTests {
         #expect(throws: ArchiveError.unusable(path: other.path("b.tar.gz"))) { try changed.finish() }
     }
 
+    /// An announced entry defers the piece digests to `finish`; a slot
+    /// after it makes `finish` take the whole digest again too. Every piece
+    /// must come out right either way, whichever lane hashed it.
+    @Test(arguments: [false, true])
+    func piecesDeferredByAnAnnouncedEntryAreAllHashedAtTheEnd(slotAfter: Bool) throws {
+        let scratch = try ScratchDirectory()
+        let archive = scratch.path("a.tar.gz")
+        let writer = try ArchiveWriter(path: archive, pieceSize: 16 << 10)
+        let before = try scratch.write(textBytes(50_000), to: "staging/before")
+        try writer.appendFile(path: "before.txt", from: before, mode: 0o644, mtime: 1_700_000_000)
+        let announced = try randomBytes(700_000)
+        let source = try scratch.write(announced, to: "staging/announced")
+        try writer.beginStreamedFile(from: source, path: "announced.bin", size: 700_000, mode: 0o600, mtime: 1_600_000_000)
+        try writer.advanceStreamedFile(to: 300_001)
+        try writer.endStreamedFile(path: "announced.bin", size: 700_000, mode: 0o600, mtime: 1_600_000_000)
+        let streamed = try randomBytes(200_000)
+        if slotAfter {
+            try stream(streamed, as: "streamed.bin", source: scratch.path("staging/streamed"), into: writer, chunk: 65_536)
+        }
+        let summary = try writer.finish()
+        #expect(summary.pieces.count > 40)
+        let out = try expectValid(archive, summary, in: scratch)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/announced.bin")) == announced)
+        if slotAfter {
+            #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/streamed.bin")) == streamed)
+        }
+    }
+
     @Test func base64IsHuffmanCodedSmallerThanPigzAndRestoresExactly() throws {
         let scratch = try ScratchDirectory()
         let data = Data(try randomBytes(3_000_000).base64EncodedData(options: .lineLength76Characters))
