@@ -34,7 +34,7 @@ struct ArchiveRehash {
             let hashers = try (0..<threads).map { (lane: Int) throws(ArchiveError) -> PieceLane in
                 // Lanes take every `threads`-th piece, so they move through
                 // the mapping together, just behind its prefetcher.
-                let indices = Array(stride(from: lane, to: missing.count, by: threads).map { missing[$0] })
+                let indices = stride(from: lane, to: missing.count, by: threads).map { missing[$0] }
                 return try PieceLane(bytes: bytes, pieceSize: pieceSize, indices: indices)
             }
             if whole {

@@ -8,9 +8,10 @@ import Synchronization
 /// Fills in the page tables of a file mapping on a thread of its own, a
 /// few megabytes at a time and ahead of the thread reading it. A mapped
 /// page-cache page costs a fault on first touch; for a mapping read once
-/// from end to end (the archive's SHA-256 at seal) those faults are about a
-/// sixth of the time, and here they are taken off the reader's path. The
-/// reader never waits for it: a page it reaches first, it faults in itself.
+/// from end to end (the archive's SHA-256 at seal) those faults took 0.03
+/// to 0.05 s of the 0.33 s that hashing 512 MiB took, and here they are
+/// taken off the reader's path. The reader never waits for it: a page it
+/// reaches first, it faults in itself.
 final class MappingPrefetcher {
     /// How much is filled in per call, so the reader can follow closely.
     static let step = 8 << 20
