@@ -22,48 +22,48 @@ struct MappingPrefetcherTests {
         return nil
     }
 
-    @Test func fillsTheWholeMappingWhileNobodyReadsIt() throws {
-        let scratch = try ScratchDirectory()
-        let path = scratch.path("mapped")
-        let size = 3 * MappingPrefetcher.step + 12_345
-        try Data(repeating: 0x5a, count: size).write(to: URL(fileURLWithPath: path))
+    /// Maps the first `size` bytes of the file at `path` read-only for `body`.
+    private func withMapping(of path: String, size: Int, _ body: (UnsafeMutableRawPointer) throws -> Void) throws {
         let descriptor = open(path, O_RDONLY)
         try #require(descriptor >= 0)
         defer { close(descriptor) }
         let mapped = try #require(mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0))
         try #require(mapped != MAP_FAILED)
         defer { munmap(mapped, size) }
-        #expect(try residentKilobytes(of: mapped) == 0)
-
-        let prefetcher = MappingPrefetcher(start: mapped, count: size)
-        let wanted = (size + 4095) / 4096 * 4
-        var resident = 0
-        for _ in 0..<500 where resident < wanted {
-            resident = try residentKilobytes(of: mapped) ?? 0
-            if resident < wanted { usleep(10_000) }
-        }
-        prefetcher.stop()
-        #expect(resident == wanted, "\(resident) kB of \(wanted) kB mapped in")
+        try body(mapped)
     }
 
-    @Test func stopEndsItEarlyAndTwiceIsHarmless() throws {
+    @Test func fillsTheWholeMappingWhileNobodyReadsIt() throws {
+        let scratch = try ScratchDirectory()
+        let path = scratch.path("mapped")
+        let size = 3 * MappingPrefetcher.step + 12_345
+        try Data(repeating: 0x5a, count: size).write(to: URL(fileURLWithPath: path))
+        try withMapping(of: path, size: size) { mapped in
+            #expect(try residentKilobytes(of: mapped) == 0)
+            let prefetcher = MappingPrefetcher(start: mapped, count: size)
+            let wanted = (size + 4095) / 4096 * 4
+            var resident = 0
+            for _ in 0..<500 where resident < wanted {
+                resident = try residentKilobytes(of: mapped) ?? 0
+                if resident < wanted { usleep(10_000) }
+            }
+            prefetcher.stop()
+            #expect(resident == wanted, "\(resident) kB of \(wanted) kB mapped in")
+        }
+    }
+
+    @Test func stoppingTwiceIsHarmlessAndLeavesTheMappingReadable() throws {
         let scratch = try ScratchDirectory()
         let path = scratch.path("mapped")
         let size = 64 * MappingPrefetcher.step
         // A sparse file: its pages are zeros the kernel makes on demand.
         try Data().write(to: URL(fileURLWithPath: path))
         try #require(truncate(path, off_t(size)) == 0)
-        let descriptor = open(path, O_RDONLY)
-        try #require(descriptor >= 0)
-        defer { close(descriptor) }
-        let mapped = try #require(mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0))
-        try #require(mapped != MAP_FAILED)
-        defer { munmap(mapped, size) }
-
-        let prefetcher = MappingPrefetcher(start: mapped, count: size)
-        prefetcher.stop()
-        prefetcher.stop()
-        let bytes = UnsafeRawBufferPointer(start: mapped, count: size)
-        #expect(bytes[size - 1] == 0)
+        try withMapping(of: path, size: size) { mapped in
+            let prefetcher = MappingPrefetcher(start: mapped, count: size)
+            prefetcher.stop()
+            prefetcher.stop()
+            #expect(UnsafeRawBufferPointer(start: mapped, count: size)[size - 1] == 0)
+        }
     }
 }
