@@ -22,4 +22,14 @@ import Testing
     func durations(seconds: Int, text: String) {
         #expect(DurationText.describe(seconds) == text)
     }
+
+    @Test func nameListsShowTheFirstFewAndCountTheRest() {
+        let names = (1...10_000).map { "t\($0)" }
+        #expect(NameListText.abbreviated([]) == "")
+        #expect(NameListText.abbreviated(["bob"]) == "bob")
+        #expect(NameListText.abbreviated(Array(names.prefix(8))) == "t1,t2,t3,t4,t5,t6,t7,t8")
+        #expect(NameListText.abbreviated(Array(names.prefix(9))) == "t1,t2,t3,t4,t5,t6,t7,t8,… (1 more)")
+        #expect(NameListText.abbreviated(names) == "t1,t2,t3,t4,t5,t6,t7,t8,… (9992 more)")
+        #expect(NameListText.abbreviated(names, shown: 2) == "t1,t2,… (9998 more)")
+    }
 }

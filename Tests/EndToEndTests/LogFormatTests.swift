@@ -28,6 +28,8 @@ struct LogFormatTests {
         #expect(sealed["user"] as? String == "alice")
         #expect((sealed["peer"] as? String)?.hasPrefix("127.0.0.1:") == true)
         #expect(sealed["level"] as? String == "info")
+        #expect(sealed["recipients"] as? String == "1")
+        #expect(sealed["to"] as? String == "bob")
         let time = try #require(sealed["time"] as? String)
         #expect(time.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"#, options: .regularExpression) != nil, "\(time)")
     }

@@ -31,7 +31,8 @@ struct SealRecorder: Sendable {
                     files: files)
                 logger.info(message, metadata: [
                     "files": "\(files.count)", "size": "\(summary.size)", "sha256": "\(summary.sha256)",
-                    "pieces": "\(summary.pieces.count)", "recipients": "\(recipients.joined(separator: ","))",
+                    "pieces": "\(summary.pieces.count)", "recipients": "\(recipients.count)",
+                    "to": "\(NameListText.abbreviated(recipients))",
                 ])
                 notifier.batchSealed(id, recipients: recipients)
             } catch {
