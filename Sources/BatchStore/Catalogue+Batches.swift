@@ -110,21 +110,27 @@ extension Catalogue {
     }
 
     /// Everything known about one batch, or nil if no batch has this id.
-    public func batch(id: Int64) throws(StoreError) -> BatchDetail? {
+    /// With `targets` false its `targets` are left empty, for callers that
+    /// need only the batch itself (an offer): a topic may have thousands of
+    /// subscribers, and reading all their offers is then most of the work.
+    public func batch(id: Int64, targets withTargets: Bool = true) throws(StoreError) -> BatchDetail? {
         try read { db in
             guard let batch = try BatchRecord.fetchOne(db, key: id) else { return nil }
             let files = try BatchFileRecord.filter(Column("batch_id") == id).order(Column("seq")).fetchAll(db).map {
                 FileEntry(path: $0.path, size: $0.size, mode: $0.mode, mtime: $0.mtime)
             }
             let pieceCount = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pieces WHERE batch_id = ?", arguments: [id]) ?? 0
-            var received: [String: [String: Int64]] = [:]
-            for row in try ReceivedBytesRecord.filter(Column("batch_id") == id).fetchAll(db) {
-                received[row.target, default: [:]][row.source] = row.bytes
-            }
-            let targets = try OfferRecord.filter(Column("batch_id") == id).order(Column("target")).fetchAll(db).map {
-                BatchDetail.Target(
-                    user: $0.target, state: OfferState(rawValue: $0.state) ?? .failed,
-                    reason: $0.reason, receivedFrom: received[$0.target] ?? [:])
+            var targets: [BatchDetail.Target] = []
+            if withTargets {
+                var received: [String: [String: Int64]] = [:]
+                for row in try ReceivedBytesRecord.filter(Column("batch_id") == id).fetchAll(db) {
+                    received[row.target, default: [:]][row.source] = row.bytes
+                }
+                targets = try OfferRecord.filter(Column("batch_id") == id).order(Column("target")).fetchAll(db).map {
+                    BatchDetail.Target(
+                        user: $0.target, state: OfferState(rawValue: $0.state) ?? .failed,
+                        reason: $0.reason, receivedFrom: received[$0.target] ?? [:])
+                }
             }
             return BatchDetail(
                 id: id, topic: batch.topic, destination: batch.destination, source: batch.source,

@@ -24,6 +24,11 @@ import Testing
         #expect(events.allSatisfy { $0.event == .pending })
         #expect(try catalogue.waitingOffers(target: "t1500") == [id])
         #expect(try catalogue.waitingOffers(target: "bob").isEmpty)
+        // An offer needs the batch, not its 1,500 offers.
+        let bare = try #require(try catalogue.batch(id: id, targets: false))
+        #expect(bare.targets.isEmpty)
+        #expect(bare.files == detail.files && bare.sha256 == detail.sha256 && bare.pieceCount == detail.pieceCount)
+        #expect(bare.state == .sealed && bare.size == detail.size && bare.pieceSize == detail.pieceSize)
     }
 
     @Test func sealingATopicBatchOffersItToEverySubscriber() throws {

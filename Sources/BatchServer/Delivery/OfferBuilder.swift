@@ -4,7 +4,7 @@ import BatchStore
 /// Builds the offer a target receives from what the catalogue recorded at seal.
 enum OfferBuilder {
     static func offer(for id: Int64, catalogue: Catalogue) throws(StoreError) -> Offer? {
-        guard let detail = try catalogue.batch(id: id), detail.state == .sealed,
+        guard let detail = try catalogue.batch(id: id, targets: false), detail.state == .sealed,
               let size = detail.size, let sha256 = detail.sha256, let pieceSize = detail.pieceSize else { return nil }
         let pieces = try catalogue.pieces(batch: id)
         return Offer(
