@@ -76,7 +76,7 @@ wait_sealed() {
 # the seal being timed: wait_sealed's batchctl every 20 ms costs about a
 # fifth of a core, which on two cores slows the seal it waits for.
 wait_sealed_logged() {
-  local after=$1 log=$2 line id tail_pid outcome=""
+  local after=$1 log=$2 line id tail_pid follow outcome=""
   exec {follow}< <(exec tail -n +1 -F "$log" 2>/dev/null)
   tail_pid=$!
   while [ -z "$outcome" ] && IFS= read -r -t 600 -u "$follow" line; do
