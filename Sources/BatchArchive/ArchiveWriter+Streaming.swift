@@ -8,7 +8,8 @@ import BatchCore
 /// `finish`. The slot is never part of any segment's dictionary, so no
 /// compressed byte depends on what it holds. When the size is announced
 /// before the data (legacy `scp` sends it first), the real header is
-/// written at once and nothing is left for `finish`. While a streamed
+/// written at once and no slot is left for `finish`, only the piece
+/// digests it defers there. While a streamed
 /// entry is open nothing else may be appended.
 extension ArchiveWriter {
     /// Starts streaming the regular file at `sourcePath` as the next entry.

@@ -8,7 +8,8 @@ import Darwin
 
 /// Writes one batch's archive, a gzip-compressed POSIX pax tar, one entry at
 /// a time as each upload completes, hashing the compressed bytes as they are
-/// written so `finish` only has to close the stream.
+/// written so `finish` has little left: closing the stream, and hashing
+/// again only what a streamed entry left open (`ArchiveRehash`).
 ///
 /// The stream is cut into segments of 256 KiB that a pool of threads (one
 /// per core) compresses in parallel, each primed with the 32 KiB before it

@@ -5,7 +5,7 @@ import CZlib
 /// trailer's CRC-32 and length of the uncompressed stream, joined from the
 /// segments' own CRCs in order. From the first header slot on, the SHA-256
 /// is not kept: the slot's bytes change at the end, and the archive is
-/// hashed again then (`HeaderSlots.rehash`); hashing it twice would only
+/// hashed again then (`ArchiveRehash`); hashing it twice would only
 /// take CPU from the upload.
 final class StreamDigestSink: SegmentSink {
     /// Bytes of archive consumed so far.

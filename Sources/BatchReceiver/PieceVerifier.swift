@@ -78,7 +78,7 @@ final class PieceVerifier: @unchecked Sendable {
         }
     }
 
-    /// Waits until every piece submitted so far is checked and written.
+    /// Waits until every piece submitted so far is checked and counted.
     func drain() {
         queue.sync {}
     }

@@ -4,8 +4,9 @@
 public enum NameListText {
     /// The first `shown` of `names`, then `,… (N more)` when some are left out.
     public static func abbreviated(_ names: [String], shown: Int = 8) -> String {
-        let listed = names.prefix(max(shown, 0)).joined(separator: ",")
-        let left = names.count - min(names.count, max(shown, 0))
-        return left > 0 ? listed + ",… (\(left) more)" : listed
+        let listed = names.prefix(max(shown, 0))
+        let left = names.count - listed.count
+        let text = listed.joined(separator: ",")
+        return left > 0 ? text + ",… (\(left) more)" : text
     }
 }
