@@ -71,7 +71,8 @@ wait_sealed() {
 
 # wait_sealed_logged AFTER_ID LOG: waits for batchd's log, written by
 # start_batchd, to say that a batch newer than AFTER_ID was sealed, and
-# prints its id; fails if that batch failed instead. It follows the log
+# prints its id and the line's arrival time (its stamp), separated by a
+# space; fails if that batch failed instead. It follows the log
 # with one `tail -F` and starts nothing per check, so it takes no CPU from
 # the seal being timed: wait_sealed's batchctl every 20 ms costs about a
 # fifth of a core, which on two cores slows the seal it waits for.
@@ -93,7 +94,7 @@ wait_sealed_logged() {
   kill "$tail_pid" 2>/dev/null || true
   exec {follow}<&-
   case "$outcome" in
-    sealed) echo "$id" ;;
+    sealed) echo "$id ${line%% *}" ;;
     failed) echo "$bench_name: batch $id failed: $line" >&2; return 1 ;;
     *) echo "$bench_name: no batch was sealed within 600 s" >&2; return 1 ;;
   esac
@@ -130,17 +131,4 @@ start_batchd() {
   cat "$log" >&2
   echo "$bench_name: batchd did not start" >&2
   exit 1
-}
-
-# logged_at LOG ID MESSAGE: the arrival time of batchd's first log line for
-# batch ID that ends with MESSAGE, in a LOG written by start_batchd; waits
-# up to 10 s for it.
-logged_at() {
-  local log=$1 id=$2 message=$3 t="" deadline=$((SECONDS + 10))
-  while [ -z "$t" ] && [ "$SECONDS" -lt "$deadline" ]; do
-    t=$(awk -v id="$id" -v m="$message" 'index($0, " batch=" id " ") && substr($0, length($0) - length(m) + 1) == m { print $1; exit }' "$log")
-    [ -n "$t" ] || sleep 0.02
-  done
-  [ -n "$t" ] || { echo "$bench_name: batchd logged no '$message' for batch $id" >&2; return 1; }
-  echo "$t"
 }
