@@ -24,7 +24,8 @@ MANPAGES = batchd.8 batchctl.8 batchd.conf.5 batchd-recv.1 batchd-recv.conf.5 ba
 CONFIGS = batchd.conf batchd-recv.conf
 UNITS = batchd.service batchd-recv@.service
 DEBIAN_PACKAGES = libssh-dev zlib1g-dev libdeflate-dev libsqlite3-dev libarchive-dev libarchive-tools \
-                  openssh-client openssh-server mandoc tar gzip iproute2 procps python3 python3-pip
+                  openssh-client openssh-server mandoc tar gzip iproute2 procps python3 python3-pip \
+                  python3-paramiko
 # Only the benchmarks' baselines and load generators need these.
 BENCH_PACKAGES = pigz python3-asyncssh
 

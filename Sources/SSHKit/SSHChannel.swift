@@ -79,7 +79,7 @@ public final class SSHChannel: @unchecked Sendable {
         }
         // libssh says nothing when the peer's window reopens, so the loop
         // retries channels with queued output after every poll.
-        owner?.loop?.flushLater(self)
+        owner?.loop.flushLater(self)
     }
 
     /// Queues bytes for the client.
@@ -104,7 +104,7 @@ public final class SSHChannel: @unchecked Sendable {
         if idleLoop != nil, !sending {
             sendStderr()
         } else {
-            owner?.loop?.flushLater(self)
+            owner?.loop.flushLater(self)
         }
     }
 
@@ -118,7 +118,7 @@ public final class SSHChannel: @unchecked Sendable {
             finishCloseIfDrained()
         }
         if !isClosed {
-            owner?.loop?.flushLater(self)
+            owner?.loop.flushLater(self)
         }
     }
 
@@ -312,7 +312,7 @@ private let channelEnvTrampoline: ssh_channel_env_request_callback = { _, _, _, 
 
 private let channelWontBlockTrampoline: ssh_channel_write_wontblock_callback = { _, _, _, userdata in
     if let channel = channel(userdata) {
-        channel.owner?.loop?.flushLater(channel)
+        channel.owner?.loop.flushLater(channel)
     }
     return 0
 }

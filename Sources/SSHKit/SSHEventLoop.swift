@@ -81,25 +81,33 @@ final class SSHEventLoop: @unchecked Sendable {
         wake()
     }
 
-    /// Takes ownership of a session whose key exchange is done.
+    /// Takes ownership of a session just accepted, and runs its key
+    /// exchange here, without blocking, as its packets arrive.
     func adopt(_ session: SSHServerSession) {
+        precondition(session.loop === self, "a session is adopted by the loop it was made for")
         sessionCount.add(1, ordering: .relaxed)
         execute { [self] in
-            session.loop = self
             let descriptor = ssh_get_fd(session.raw)
-            guard session.attachEvent(), descriptor >= 0,
+            session.registeredDescriptor = descriptor
+            let failure = descriptor >= 0 ? callingLibSSH({ session.startKeyExchange() }) : "no socket"
+            if let failure { session.noteEnd(failure) }
+            guard failure == nil, session.attachEvent(),
                   readiness.add(descriptor, key: session.id, writing: session.hasOutputPending) else {
+                session.registeredDescriptor = -1
                 callingLibSSH { session.free() }
                 sessionCount.subtract(1, ordering: .relaxed)
                 return
             }
-            session.registeredDescriptor = descriptor
             session.watchingWrites = session.hasOutputPending
             sessions[session.id] = session
-            // Input read along with the key exchange may be waiting already.
-            callingLibSSH { session.poll() }
-            active[session.id] = session
+            serve(session)
         }
+    }
+
+    /// Handles what a session's socket has, key exchange included.
+    private func serve(_ session: SSHServerSession) {
+        callingLibSSH { session.poll() }
+        active[session.id] = session
     }
 
     func deferTeardown(_ channel: SSHChannel) {
@@ -154,8 +162,7 @@ final class SSHEventLoop: @unchecked Sendable {
                 if event.key == SSHEventLoop.wakeKey {
                     drainWakePipe()
                 } else if let session = sessions[event.key] {
-                    callingLibSSH { session.poll() }
-                    active[session.id] = session
+                    serve(session)
                 }
             }
             runInbox()

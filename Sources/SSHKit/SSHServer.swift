@@ -3,8 +3,9 @@ import Foundation
 import Locking
 import Synchronization
 
-/// The SSH listener: accepts connections on one thread, runs key exchange
-/// on a small pool, then hands each session to one of a few event loops.
+/// The SSH listener: accepts connections on one thread and hands each at
+/// once to one of a few event loops, which run its key exchange, login and
+/// channels without blocking.
 public final class SSHServer: @unchecked Sendable {
     /// The settings in force; `updateLimits` may change the limits.
     public var configuration: SSHServerConfiguration { settings.withLock { $0 } }
@@ -13,13 +14,11 @@ public final class SSHServer: @unchecked Sendable {
     let delegate: SSHServerDelegate
     private let bind: ssh_bind
     private let loops: [SSHEventLoop]
-    private let kexQueue = DispatchQueue(label: "ssh-kex", attributes: .concurrent)
-    /// Bounds concurrent key exchanges; each blocks one pool thread.
-    private let kexSlots = DispatchSemaphore(value: 8)
     private let stopFlag = Atomic<Bool>(false)
     private let nextSessionID = Atomic<UInt64>(1)
-    /// Connections accepted that have not authenticated yet.
-    private let unauthenticated = Atomic<Int>(0)
+    /// Connections accepted that have not authenticated yet, by id, so the
+    /// oldest can make room when MaxStartups is reached.
+    private let unauthenticated = Locked<[UInt64: SSHServerSession]>([:])
     /// The same per source address, and each address's penalty.
     private let sourceTracker: SourceTracker
     /// Connections accepted and not yet freed, and of those the
@@ -132,60 +131,73 @@ public final class SSHServer: @unchecked Sendable {
 
     private func acceptLoop() {
         let fd = ssh_bind_get_fd(bind)
+        var backoff = AcceptBackoff()
         while !stopFlag.load(ordering: .acquiring) {
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             let ready = poll(&pfd, 1, 200)
             guard ready > 0 else { continue }
-            guard let raw = ssh_new() else { continue }
+            guard let raw = ssh_new() else {
+                backoff.failed()
+                continue
+            }
             var processConfig = false
             ssh_options_set(raw, SSH_OPTIONS_PROCESS_CONFIG, &processConfig)
             guard ssh_bind_accept(bind, raw) == SSH_OK else {
+                // Out of descriptors (EMFILE) leaves the connection in the
+                // backlog and the socket readable: wait, do not spin.
+                let reason = String(cString: ssh_get_error(UnsafeMutableRawPointer(bind)))
                 ssh_free(raw)
+                if backoff.failed() {
+                    delegate.sessionEvent(.acceptFailed(reason: reason, retryIn: backoff.delay))
+                }
                 continue
             }
+            backoff.succeeded()
             let socket = ssh_get_fd(raw)
             _ = fcntl(socket, F_SETFD, FD_CLOEXEC)
             let peer = SSHServer.peerAddress(of: socket)
-            guard unauthenticated.load(ordering: .relaxed) < configuration.maxStartups else {
-                refusedConnections.add(1, ordering: .relaxed)
-                delegate.sessionEvent(.refused(peer: peer, reason: "too many unauthenticated connections (MaxStartups \(configuration.maxStartups))"))
-                ssh_free(raw)
-                continue
-            }
             if let reason = sourceTracker.admit(SourceTracker.host(ofPeer: peer)) {
                 refusedConnections.add(1, ordering: .relaxed)
                 delegate.sessionEvent(.refused(peer: peer, reason: reason))
                 ssh_free(raw)
                 continue
             }
-            unauthenticated.add(1, ordering: .relaxed)
             openConnections.add(1, ordering: .relaxed)
             SSHServer.setNoDelay(socket)
-            var timeout = Int(configuration.loginGraceTime.rounded(.up))
-            ssh_options_set(raw, SSH_OPTIONS_TIMEOUT, &timeout)
             // No compression (ssh_bind has no such option): see Algorithms.compression.
             ssh_options_set(raw, SSH_OPTIONS_COMPRESSION_C_S, Algorithms.compression)
             ssh_options_set(raw, SSH_OPTIONS_COMPRESSION_S_C, Algorithms.compression)
             let id = nextSessionID.wrappingAdd(1, ordering: .relaxed).oldValue
-            let session = SSHServerSession(id: id, raw: raw, peer: peer, server: self)
+            let loop = loops.min { $0.sessionCount.load(ordering: .relaxed) < $1.sessionCount.load(ordering: .relaxed) }!
+            let session = SSHServerSession(id: id, raw: raw, peer: peer, server: self, loop: loop)
             delegate.sessionEvent(.connected(id: id, peer: peer))
-            kexSlots.wait()
-            kexQueue.async { [self] in
-                defer { kexSlots.signal() }
-                exchangeKeys(session)
-            }
+            makeRoom(for: session)
+            loop.adopt(session)
         }
     }
 
-    private func exchangeKeys(_ session: SSHServerSession) {
-        guard ssh_handle_key_exchange(session.raw) == SSH_OK else {
-            let reason = String(cString: ssh_get_error(UnsafeMutableRawPointer(session.raw)))
-            delegate.sessionEvent(.keyExchangeFailed(peer: session.peer, reason: reason))
-            session.free()
-            return
+    /// Counts a new unauthenticated connection. At MaxStartups the oldest
+    /// one still logging in is closed to make room: a flood of silent or
+    /// stalling connections then only ever holds the newest slots, and a
+    /// real client, which logs in within milliseconds, gets in.
+    private func makeRoom(for session: SSHServerSession) {
+        let limit = configuration.maxStartups
+        let evicted = unauthenticated.withLock { table -> SSHServerSession? in
+            table[session.id] = session
+            guard table.count > limit, let oldest = table.values.min(by: { $0.acceptedAt < $1.acceptedAt }) else {
+                return nil
+            }
+            table.removeValue(forKey: oldest.id)
+            return oldest
         }
-        let loop = loops.min { $0.sessionCount.load(ordering: .relaxed) < $1.sessionCount.load(ordering: .relaxed) }!
-        loop.adopt(session)
+        guard let evicted else { return }
+        refusedConnections.add(1, ordering: .relaxed)
+        delegate.sessionEvent(.refused(peer: evicted.peer, reason: "closed to make room for a newer connection (MaxStartups \(limit))"))
+        evicted.loop.execute {
+            // It may have logged in meanwhile; then it keeps its place.
+            guard !evicted.isAuthenticated else { return }
+            evicted.requestDisconnect("closed to make room for a newer connection (MaxStartups \(limit))")
+        }
     }
 
     /// Applies new authentication limits to new connections and to the
@@ -206,8 +218,9 @@ public final class SSHServer: @unchecked Sendable {
             penalizedSources: sourceTracker.penalizedCount())
     }
 
-    func sessionAuthenticated(peer: String) {
-        unauthenticated.subtract(1, ordering: .relaxed)
+    func sessionAuthenticated(_ session: SSHServerSession) {
+        let peer = session.peer
+        unauthenticated.withLock { _ = $0.removeValue(forKey: session.id) }
         authenticatedSessions.add(1, ordering: .relaxed)
         sourceTracker.authenticated(SourceTracker.host(ofPeer: peer))
     }
@@ -222,8 +235,9 @@ public final class SSHServer: @unchecked Sendable {
         if wasAuthenticated { authenticatedSessions.subtract(1, ordering: .relaxed) }
     }
 
-    func sessionEndedUnauthenticated(peer: String, offence: SourceOffence) {
-        unauthenticated.subtract(1, ordering: .relaxed)
+    func sessionEndedUnauthenticated(_ session: SSHServerSession, offence: SourceOffence) {
+        let peer = session.peer
+        unauthenticated.withLock { _ = $0.removeValue(forKey: session.id) }
         sourceTracker.ended(SourceTracker.host(ofPeer: peer), offence: offence)
     }
 

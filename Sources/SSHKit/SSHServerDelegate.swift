@@ -44,6 +44,9 @@ public enum SSHSessionEvent: Sendable {
     case loginGraceExpired(id: UInt64, peer: String)
     case idleTimeout(id: UInt64, peer: String)
     case refused(peer: String, reason: String)
+    /// Accepting failed (out of descriptors, say); the listener retries
+    /// after `retryIn` seconds, longer each time until one succeeds.
+    case acceptFailed(reason: String, retryIn: Double)
     case keyExchangeFailed(peer: String, reason: String)
     case requestRefused(SSHSessionInfo?, request: String)
     /// `reason` says who ended it: the peer, an error, or the server.

@@ -1,16 +1,21 @@
 import CLibSSH
 import Foundation
 
-/// One accepted connection. Created on the accept thread, handed to a key
-/// exchange thread, then owned by exactly one `SSHEventLoop` until it is
-/// freed; it is never used by two threads at once.
+/// One accepted connection. Created on the accept thread with the loop
+/// that will own it, and from its adoption to its end touched only on that
+/// loop's thread: key exchange included, so every callback libssh runs for
+/// it (a client may pipeline its login and first request behind NEWKEYS)
+/// runs where its loop is. It is never used by two threads at once.
 final class SSHServerSession: @unchecked Sendable {
     let id: UInt64
     let raw: ssh_session
     let peer: String
     unowned let server: SSHServer
-    /// Set when the session is adopted by a loop.
-    unowned(unsafe) var loop: SSHEventLoop!
+    /// The loop that owns the session, fixed at creation.
+    unowned let loop: SSHEventLoop
+    /// When the connection was accepted, to pick the oldest one to drop
+    /// when MaxStartups is reached.
+    let acceptedAt: UInt64
     private(set) var info: SSHSessionInfo?
     private let callbacks: UnsafeMutablePointer<ssh_server_callbacks_struct>
     private var channels: [ObjectIdentifier: SSHChannel] = [:]
@@ -31,12 +36,14 @@ final class SSHServerSession: @unchecked Sendable {
     private var graceExpired = false
     private(set) var freed = false
 
-    init(id: UInt64, raw: ssh_session, peer: String, server: SSHServer) {
+    init(id: UInt64, raw: ssh_session, peer: String, server: SSHServer, loop: SSHEventLoop) {
         self.id = id
         self.raw = raw
         self.peer = peer
         self.server = server
+        self.loop = loop
         let now = Monotonic.nanoseconds()
+        acceptedAt = now
         loginDeadline = now + UInt64(server.configuration.loginGraceTime * 1e9)
         lastActivity = now
         callbacks = .allocate(capacity: 1)
@@ -48,6 +55,7 @@ final class SSHServerSession: @unchecked Sendable {
         callbacks.pointee.channel_open_request_session_function = channelOpenTrampoline
         ssh_set_server_callbacks(raw, callbacks)
         ssh_set_auth_methods(raw, Int32(SSH_AUTH_METHOD_PUBLICKEY))
+        ssh_set_blocking(raw, 0)
     }
 
     deinit {
@@ -57,9 +65,10 @@ final class SSHServerSession: @unchecked Sendable {
 
     var isAuthenticated: Bool { info != nil }
 
-    /// Puts the session on an event of its own, in non-blocking mode.
+    /// Puts the session on an event of its own. libssh moves the socket
+    /// there from the session's default poll context, which its first
+    /// packet handling creates: call this after the first key exchange step.
     func attachEvent() -> Bool {
-        ssh_set_blocking(raw, 0)
         guard let event = ssh_event_new() else { return false }
         guard ssh_event_add_session(event, raw) == SSH_OK else {
             ssh_event_free(event)
@@ -68,6 +77,24 @@ final class SSHServerSession: @unchecked Sendable {
         self.event = event
         return true
     }
+
+    /// Starts the key exchange without waiting: the session is
+    /// non-blocking, so libssh sends the banner, installs its packet
+    /// handlers and returns. The rest of the exchange, the login and the
+    /// channels all run by callbacks as `poll` reads packets, so a silent
+    /// or stalling client costs a registration, never a thread. (Calling
+    /// `ssh_handle_key_exchange` again to learn when it is done would not
+    /// do: a client that pipelines its login behind NEWKEYS moves the
+    /// session past the state that call waits for.) Returns why it failed,
+    /// or nil.
+    func startKeyExchange() -> String? {
+        guard ssh_handle_key_exchange(raw) == SSH_ERROR else { return nil }
+        let reason = String(cString: ssh_get_error(UnsafeMutableRawPointer(raw)))
+        return reason.isEmpty ? "key exchange failed" : reason
+    }
+
+    /// True once both sides use the new keys.
+    var keysExchanged: Bool { ssh_get_cipher_in(raw) != nil }
 
     /// Reads and handles what the socket has, and writes what it can take.
     /// libssh reads at most 4 KiB per poll, so this polls again while the
@@ -106,7 +133,7 @@ final class SSHServerSession: @unchecked Sendable {
         if authorized, let offered, signatureState == Int8(SSH_PUBLICKEY_STATE_VALID.rawValue) {
             let info = SSHSessionInfo(id: id, peer: peer, user: user, key: offered)
             self.info = info
-            server.sessionAuthenticated(peer: peer)
+            server.sessionAuthenticated(self)
             server.delegate.sessionEvent(.authenticated(info, keyType: keyType))
             return SSH_AUTH_SUCCESS.rawValue
         }
@@ -171,7 +198,7 @@ final class SSHServerSession: @unchecked Sendable {
     /// Notes that libssh was given output for this session, so the loop
     /// checks whether it must wait for the socket to take it.
     func wroteOutput() {
-        loop?.noteActivity(self)
+        loop.noteActivity(self)
     }
 
     func channelTornDown(_ channel: SSHChannel) {
@@ -180,10 +207,15 @@ final class SSHServerSession: @unchecked Sendable {
 
     // MARK: - Lifetime
 
+    /// Records why the session ends, when it ends before a loop owns it.
+    func noteEnd(_ reason: String) {
+        endReason = reason
+    }
+
     func requestDisconnect(_ reason: String = "closed by the server") {
         if !shouldDisconnect { endReason = reason }
         shouldDisconnect = true
-        loop?.deferSessionCheck(self)
+        loop.deferSessionCheck(self)
     }
 
     /// Whether this session should be closed now: the peer went away, the
@@ -231,10 +263,13 @@ final class SSHServerSession: @unchecked Sendable {
         if ssh_is_connected(raw) != 0 {
             ssh_disconnect(raw)
         }
+        if !isAuthenticated && !keysExchanged {
+            server.delegate.sessionEvent(.keyExchangeFailed(peer: peer, reason: endReason))
+        }
         ssh_free(raw)
         if !isAuthenticated {
             let offence: SourceOffence = graceExpired ? .graceExceeded : authFailures > 0 ? .authFailure : .noAuth
-            server.sessionEndedUnauthenticated(peer: peer, offence: offence)
+            server.sessionEndedUnauthenticated(self, offence: offence)
         }
         server.sessionFreed(wasAuthenticated: isAuthenticated)
         server.delegate.sessionEvent(.disconnected(id: id, peer: peer, user: info?.user, reason: endReason))

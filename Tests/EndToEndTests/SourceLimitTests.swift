@@ -3,8 +3,8 @@ import Testing
 
 /// Limits on logging in and staying connected, each from its batchd.conf
 /// keyword: an address that keeps failing to log in is shut out for a
-/// while, one address cannot hold every unauthenticated slot, nor can all
-/// addresses together hold more than MaxStartups; a connection ends after
+/// while, one address cannot hold every unauthenticated slot, and when all
+/// addresses together reach MaxStartups the oldest makes room; a connection ends after
 /// MaxAuthTries failures, after LoginGraceTime without logging in, and
 /// after IdleTimeout without traffic. An unknown user looks like a known
 /// user with an unknown key, in what the client is told and in how long
@@ -37,9 +37,17 @@ struct SourceLimitTests {
         try expectTwoSilentConnectionsShutOthersOut(config: "PerSourceMaxStartups 2", logged: "PerSourceMaxStartups 2")
     }
 
-    @Test func allSourcesTogetherCannotHoldMoreThanMaxStartups() throws {
-        try expectTwoSilentConnectionsShutOthersOut(config: "MaxStartups 2\nPerSourceMaxStartups none",
-                                                    logged: "too many unauthenticated connections (MaxStartups 2)")
+    @Test func atMaxStartupsTheOldestSilentConnectionMakesRoomForALogin() throws {
+        let (server, alice) = try TestServer.withAliceBobAndOps(extraConfig: "MaxStartups 2\nPerSourceMaxStartups none")
+        defer { server.stop() }
+        let idle = try (0..<2).map { _ in try RawTCP.connect(port: server.port) }
+        defer { for fd in idle { close(fd) } }
+        usleep(300_000)
+        let login = try server.ssh("alice", key: alice, ["batches"])
+        #expect(login.succeeded, "\(login.stderr)\n\(server.logText)")
+        #expect(server.logText.contains("closed to make room for a newer connection (MaxStartups 2)"))
+        // The first silent connection was the oldest: it is the one closed.
+        #expect(RawTCP.secondsUntilClosed(idle[0], timeout: 5) != nil)
     }
 
     /// Two connections that never speak hold both unauthenticated slots

@@ -162,6 +162,8 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
             logger.notice("idle timeout, disconnecting", metadata: ["session": "\(id)", "peer": "\(peer)"])
         case .refused(let peer, let reason):
             logger.warning("connection refused", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
+        case .acceptFailed(let reason, let retryIn):
+            logger.error("cannot accept connections, retrying", metadata: ["reason": "\(reason)", "retry_in": "\(retryIn)"])
         case .keyExchangeFailed(let peer, let reason):
             logger.notice("key exchange failed", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
         case .requestRefused(let info, let request):

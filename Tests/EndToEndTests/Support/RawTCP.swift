@@ -3,9 +3,22 @@ import Foundation
 /// Plain TCP connections for tests that must hold a socket without
 /// speaking SSH, or watch when the server closes one.
 enum RawTCP {
-    /// A plain TCP connection to the server's loopback port.
-    static func connect(port: Int) throws -> Int32 {
+    /// A plain TCP connection to the server's loopback port, from
+    /// `source` (another loopback address, to look like another host).
+    static func connect(port: Int, from source: String? = nil) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr.s_addr = inet_addr(source)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else {
+                close(fd)
+                throw TestFailure("cannot bind to \(source): \(String(cString: strerror(errno)))")
+            }
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
