@@ -44,9 +44,9 @@ public enum SafeExtractor {
     /// Only regular files and folders are accepted: a symbolic or hard link,
     /// device, FIFO or socket, an absolute path or a `..` component fails the
     /// whole extraction with an error naming the entry. Files keep their
-    /// permission bits without setuid, setgid and sticky (`mode & 0o777`);
-    /// folders get at least 0755 so their owner can always list and remove
-    /// them. Modification times are kept; ownership never changes.
+    /// permission bits without setuid, setgid, sticky and world-write
+    /// (`mode & 0o775`); folders get at least 0755 so their owner can always
+    /// list and remove them. Modification times are kept; ownership never changes.
     ///
     /// - Returns: how many files and folders were written, and the file bytes.
     public static func extract(archive: String, into destination: String) throws(ExtractionError) -> ExtractionSummary {
@@ -128,7 +128,7 @@ public enum SafeExtractor {
             }
 
             archive_entry_set_pathname(entry, root + "/" + checked.relative)
-            let permissions = archive_entry_perm(entry) & 0o777
+            let permissions = archive_entry_perm(entry) & 0o775
             archive_entry_set_perm(entry, isDirectory ? permissions | 0o755 : permissions)
 
             guard archive_write_header(writer, entry) == ARCHIVE_OK else {

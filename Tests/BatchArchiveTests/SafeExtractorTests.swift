@@ -270,21 +270,23 @@ private func modeAndTime(_ path: String) throws -> (mode: Int, mtime: Int) {
         #expect(ExtractionError.forbiddenEntryType(entry: "pipes/fifo", kind: "FIFO").description.contains("'pipes/fifo'"))
     }
 
-    @Test func setuidSetgidAndStickyBitsAreCleared() throws {
+    @Test func setuidSetgidStickyAndWorldWriteBitsAreCleared() throws {
         let arena = try Arena()
         try pythonArchive("""
         d("shared", 0o3777)
         d("private", 0o700)
         f("shared/tool", b"#!/bin/sh\\n", 0o6755)
         f("sticky.txt", b"s", 0o1644)
+        f("open.txt", b"o", 0o666)
         """, at: arena.archive)
 
         let summary = try SafeExtractor.extract(archive: arena.archive, into: arena.destination)
 
-        #expect(summary == ExtractionSummary(files: 2, directories: 2, bytes: 11))
+        #expect(summary == ExtractionSummary(files: 3, directories: 2, bytes: 12))
         #expect(try modeAndTime(arena.destination + "/shared/tool").mode == 0o755)
         #expect(try modeAndTime(arena.destination + "/sticky.txt").mode == 0o644)
-        #expect(try modeAndTime(arena.destination + "/shared").mode == 0o777)
+        #expect(try modeAndTime(arena.destination + "/open.txt").mode == 0o664)
+        #expect(try modeAndTime(arena.destination + "/shared").mode == 0o775)
         #expect(try modeAndTime(arena.destination + "/private").mode == 0o755)
     }
 

@@ -90,6 +90,14 @@ struct TarHeaderTests {
         #expect(Array(bytes[100..<108]) == Array("0000755\0".utf8))
     }
 
+    @Test func setuidSetgidAndStickyNeverReachAnArchive() {
+        for mode: UInt32 in [0o4755, 0o2755, 0o1777, 0o7777] {
+            let bytes = TarHeader(path: "x", kind: .regularFile, mode: mode, mtime: 0).encode()
+            let stored = String(decoding: bytes[100..<107], as: UTF8.self)
+            #expect(UInt32(stored, radix: 8) == mode & 0o777, "mode \(String(mode, radix: 8)) stored as \(stored)")
+        }
+    }
+
     @Test func longAsciiPathSplitsIntoPrefixAndNameWithoutPax() {
         let directory = String(repeating: "d", count: 120)
         let name = String(repeating: "n", count: 90)

@@ -20,7 +20,9 @@ public struct TarHeader: Sendable, Equatable {
     public var kind: Kind
     /// The number of data bytes that follow the header (0 for a directory).
     public var size: UInt64
-    /// Permission bits; only the low 12 bits (`0o7777`) are stored.
+    /// Permission bits; only `0o777` is stored. Setuid, setgid and sticky
+    /// never reach an archive: a client's mode 4755 would otherwise become
+    /// a setuid-root program wherever the archive is unpacked as root.
     public var mode: UInt32
     /// Modification time in seconds since the Unix epoch.
     public var mtime: Int64
@@ -33,6 +35,10 @@ public struct TarHeader: Sendable, Equatable {
         self.mode = mode
         self.mtime = mtime
     }
+
+    /// The mode bits an archive may carry: read, write and execute for
+    /// owner, group and others; never setuid, setgid or sticky.
+    public static let permissionBits: UInt32 = 0o777
 
     /// The largest value an 11-digit octal field holds: 8 GiB - 1 for a size,
     /// a moment in 2242 for an mtime.
@@ -75,7 +81,7 @@ public struct TarHeader: Sendable, Equatable {
             name: UstarName.split(storedPath) ?? UstarName.fallback(for: storedPath),
             typeflag: kind == .directory ? UInt8(ascii: "5") : UInt8(ascii: "0"),
             size: size > TarHeader.maxOctalField ? 0 : size,
-            mode: mode & 0o7777,
+            mode: mode & TarHeader.permissionBits,
             mtime: clampedMtime
         ).bytes
         return blocks

@@ -1,3 +1,4 @@
+import BatchCore
 import BatchStore
 
 /// One step for the archiver, captured by value so it can leave the loop
@@ -9,7 +10,7 @@ enum ArchiveJob: Sendable {
     /// The step that archives `entry`, whose bytes, for a file, are in
     /// `stagingDirectory`.
     init(_ entry: StagedEntry, in stagingDirectory: String) {
-        let mode = UInt32(truncatingIfNeeded: entry.mode) & 0o7777
+        let mode = UInt32(truncatingIfNeeded: entry.mode) & TarHeader.permissionBits
         switch entry.kind {
         case .directory:
             self = .directory(path: entry.path, mode: mode, mtime: entry.mtime)

@@ -224,7 +224,7 @@ final class SFTPChannelHandler: SSHChannelHandler {
         let batch = try drops.batch(for: destination)
         let file = try batch.openFile(relative, truncate: flags.contains(.trunc),
                                       exclusive: flags.contains(.creat) && flags.contains(.excl))
-        if let permissions = attrs.permissions { file.mode = permissions & 0o7777 }
+        if let permissions = attrs.permissions { file.mode = permissions & TarHeader.permissionBits }
         return .handle(id: id, handle: try newHandle(.file(batch, file)))
     }
 
@@ -241,7 +241,7 @@ final class SFTPChannelHandler: SSHChannelHandler {
     }
 
     private func apply(_ attrs: SFTPAttributes, to file: StagedFile) throws(IngestError) {
-        if let permissions = attrs.permissions { file.mode = permissions & 0o7777 }
+        if let permissions = attrs.permissions { file.mode = permissions & TarHeader.permissionBits }
         if let mtime = attrs.mtime { file.mtime = Int64(mtime) }
         if let size = attrs.size, file.isOpen, size != file.size {
             guard size <= drops.context.maxFileSize else { throw .fileTooLarge(file.path, drops.context.maxFileSize) }
