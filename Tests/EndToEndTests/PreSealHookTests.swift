@@ -80,6 +80,33 @@ struct PreSealHookTests {
         #expect(Tree.listing(URL(fileURLWithPath: server.stateDirectory).appendingPathComponent("archives")).isEmpty)
     }
 
+    @Test func legacyScpExitsNonZeroWithTheHooksReasonWhenItRefuses() throws {
+        let seen = FileManager.default.temporaryDirectory.appendingPathComponent("seen-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: seen) }
+        let server = try TestServer()
+        let script = try scanner(in: server, seen: seen)
+        server.extraConfig = "PreSealHook \(script.path)"
+        let (alice, _) = try aliceAndOps(server)
+        defer { server.stop() }
+        let folder = server.directory.appendingPathComponent("drop")
+        try Tree.make(at: folder, ["evil.exe": Data("MZ".utf8), "fine.txt": Data("ok\n".utf8)])
+        let refused = try server.scp([folder.appendingPathComponent("evil.exe").path, folder.appendingPathComponent("fine.txt").path,
+                                      "alice@127.0.0.1:ops/"], key: alice, legacy: true)
+        #expect(refused.status != 0, "\(refused.stderr)")
+        #expect(refused.stderr.contains("was not sealed: rejected by the pre-seal hook (exit 3): infected: ./evil.exe"),
+                "\(refused.stderr)")
+        let id = try #require(try server.waitForSettledBatches(1).first?["id"] as? Int)
+        #expect(try server.batch(id)["state"] as? String == "failed")
+
+        // A clean drop still exits 0, after its batch is sealed.
+        let clean = server.directory.appendingPathComponent("clean")
+        try Tree.make(at: clean, ["sub/a.txt": Data("hello\n".utf8)])
+        let accepted = try server.scp(["-r", clean.appendingPathComponent("sub").path, "alice@127.0.0.1:ops/"], key: alice, legacy: true)
+        #expect(accepted.succeeded, "\(accepted.stderr)")
+        let batches = try server.waitForSettledBatches(2)
+        #expect(batches.contains { $0["state"] as? String == "sealed" }, "\(batches)")
+    }
+
     @Test func aHookPastItsTimeoutIsKilledWithEverythingItStarted() throws {
         let server = try TestServer()
         // A child of the hook that would outlive it, were the group not killed.

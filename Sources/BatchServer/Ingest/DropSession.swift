@@ -1,5 +1,6 @@
 import BatchCore
 import BatchStore
+import Locking
 import Logging
 
 /// The drop area as one channel sees it: the virtual root lists the
@@ -58,7 +59,25 @@ final class DropSession {
 
     /// The channel closed: every batch it opened is sealed.
     func sealAll() {
-        for batch in batches.values { batch.seal() }
+        sealAll { _ in }
+    }
+
+    /// Seals every batch this channel opened; `completion` gets their
+    /// outcomes, on another thread, once all are recorded.
+    func sealAll(completion: @escaping @Sendable ([SealOutcome]) -> Void) {
+        let open = Array(batches.values)
         batches.removeAll()
+        guard !open.isEmpty else { return completion([]) }
+        let outcomes = Locked<[SealOutcome]>([])
+        let count = open.count
+        for batch in open {
+            batch.seal { outcome in
+                let all = outcomes.withLock { list -> [SealOutcome]? in
+                    list.append(outcome)
+                    return list.count == count ? list : nil
+                }
+                if let all { completion(all) }
+            }
+        }
     }
 }

@@ -97,7 +97,7 @@ final class OpenBatch {
         try requireParent(of: relative)
         let sequence = takeSequence()
         let mtime = Int64(Date().timeIntervalSince1970)
-        let dirMode = (mode ?? 0o755) & 0o7777
+        let dirMode = (mode ?? 0o755) & TarHeader.permissionBits
         entries[relative] = .directory(mode: dirMode, mtime: mtime, sequence: sequence, archived: true)
         archiver.append(.directory(path: relative, mode: dirMode, mtime: mtime))
     }
@@ -161,7 +161,7 @@ final class OpenBatch {
             // The header is written now, so its mtime is fixed now.
             let mtime = file.mtime ?? Int64(Date().timeIntervalSince1970)
             file.mtime = mtime
-            announced = StreamedUpload.Header(path: file.path, size: size, mode: file.mode & 0o7777, mtime: mtime)
+            announced = StreamedUpload.Header(path: file.path, size: size, mode: file.mode & TarHeader.permissionBits, mtime: mtime)
         } else {
             // The header waits in a one-block slot: it must fit there.
             guard TarHeader(path: file.path, kind: .regularFile, mode: file.mode, mtime: 0).encode().count == TarBlock.size
@@ -193,7 +193,7 @@ final class OpenBatch {
                 rebuildNeeded = true
                 return
             }
-            archiver.endStream(stream, path: file.path, size: file.size, mode: file.mode & 0o7777,
+            archiver.endStream(stream, path: file.path, size: file.size, mode: file.mode & TarHeader.permissionBits,
                                mtime: file.mtime ?? Int64(Date().timeIntervalSince1970))
             return
         }
@@ -246,17 +246,19 @@ final class OpenBatch {
     /// Seals the batch: files still open are dropped (their upload did not
     /// complete), the archive is finished and fsynced, and only then does
     /// the catalogue say `sealed`. A batch with nothing complete is discarded.
-    func seal(completion: @escaping @Sendable () -> Void = {}) {
+    /// `completion` runs on another thread with the outcome, once the
+    /// catalogue has it.
+    func seal(completion: @escaping @Sendable (SealOutcome) -> Void = { _ in }) {
         guard !isSealing else { return }
         isSealing = true
         context.counters.uploadsInProgress.subtract(1, ordering: .relaxed)
         let group = context.pendingSeals
         group.enter()
         let budget = self.budget
-        let completion: @Sendable () -> Void = {
+        let completion: @Sendable (SealOutcome) -> Void = { outcome in
             // Sealed bytes are in the catalogue now; failed ones count for nothing.
             budget.release()
-            completion()
+            completion(outcome)
             group.leave()
         }
         var dropped: [String] = []
@@ -287,7 +289,7 @@ final class OpenBatch {
                 }
                 recorder.removeStaging()
                 logger.info("batch discarded: nothing was uploaded completely")
-                completion()
+                completion(.discarded)
             }
             return
         }
@@ -306,8 +308,7 @@ final class OpenBatch {
                              metadata: ["error": "\(error)"])
             }
             archiver.finish(jobs: jobs, rebuild: rebuild) { result in
-                recorder.record(result, files: files, message: "batch sealed")
-                completion()
+                completion(recorder.record(result, files: files, message: "batch sealed"))
             }
         }
         guard let command = policy.preSealHook else { return finish() }
@@ -323,9 +324,9 @@ final class OpenBatch {
         PreSealHook(command: command, timeout: policy.preSealTimeout)
             .vet(tree, in: staging + "/files", environment: environment, logger: logger, accepted: finish) { reason in
                 archiver.discard {
-                    recorder.fail(reason)
+                    let outcome = recorder.fail(reason)
                     recorder.removeStaging()
-                    completion()
+                    completion(outcome)
                 }
             }
     }
@@ -363,7 +364,7 @@ final class OpenBatch {
     }
 
     private func job(for file: StagedFile) -> ArchiveJob {
-        .file(path: file.path, stagingPath: file.stagingPath, mode: file.mode & 0o7777,
+        .file(path: file.path, stagingPath: file.stagingPath, mode: file.mode & TarHeader.permissionBits,
               mtime: file.mtime ?? Int64(Date().timeIntervalSince1970))
     }
 

@@ -54,6 +54,9 @@ final class SCPChannelHandler: SSHChannelHandler, @unchecked Sendable {
         }
     }
 
+    /// The client sent everything: the batch is sealed now, while the
+    /// client waits, so a refusal (the pre-seal hook's first line, a failed
+    /// archive) reaches it on stderr with a non-zero exit, as `scp` shows.
     func channelReceivedEOF(_ channel: SSHChannel) {
         do {
             try parser.finish()
@@ -61,7 +64,16 @@ final class SCPChannelHandler: SSHChannelHandler, @unchecked Sendable {
             logger.warning("scp upload ended early", metadata: ["error": "\(error)"])
             errors += 1
         }
-        channel.close(exitStatus: errors == 0 ? 0 : 1)
+        let errors = self.errors
+        drops.sealAll { outcomes in
+            channel.execute {
+                let refusals = outcomes.compactMap(\.refusal)
+                for refusal in refusals {
+                    channel.writeStderr("batchd: \(TerminalText.escaped(refusal))\n")
+                }
+                channel.close(exitStatus: errors == 0 && refusals.isEmpty ? 0 : 1)
+            }
+        }
     }
 
     func channelClosed(_ channel: SSHChannel) {
@@ -140,7 +152,7 @@ final class SCPChannelHandler: SSHChannelHandler, @unchecked Sendable {
                     try? batch.remove(path)
                     throw error
                 }
-                file.mode = mode & 0o7777
+                file.mode = mode & TarHeader.permissionBits
                 file.mtime = times?.mtime
                 file.announcedSize = size
                 current = (batch, file, 0)

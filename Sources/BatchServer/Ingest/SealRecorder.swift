@@ -19,7 +19,9 @@ struct SealRecorder: Sendable {
 
     /// Records the batch sealed with `files` when `result` is an archive,
     /// failed otherwise, logging `message` on success; then removes staging.
-    func record(_ result: Result<ArchiveSummary, IngestError>, files: [FileEntry], message: Logger.Message) {
+    @discardableResult
+    func record(_ result: Result<ArchiveSummary, IngestError>, files: [FileEntry], message: Logger.Message) -> SealOutcome {
+        defer { removeStaging() }
         switch result {
         case .success(let summary):
             CrashPoint.seal.reached()
@@ -35,24 +37,26 @@ struct SealRecorder: Sendable {
                     "to": "\(NameListText.abbreviated(recipients))",
                 ])
                 notifier.batchSealed(id, recipients: recipients)
+                return .sealed(id)
             } catch {
                 logger.error("cannot record sealed batch", metadata: ["error": "\(error)"])
-                fail("\(error)")
+                return fail("\(error)")
             }
         case .failure(let error):
             logger.error("batch failed", metadata: ["error": "\(error)"])
-            fail(error.description)
+            return fail(error.description)
         }
-        removeStaging()
     }
 
     /// Records the batch failed for `reason`.
-    func fail(_ reason: String) {
+    @discardableResult
+    func fail(_ reason: String) -> SealOutcome {
         do {
             try catalogue.failBatch(id: id, reason: reason)
         } catch {
             logger.error("cannot record failed batch", metadata: ["error": "\(error)"])
         }
+        return .failed(batch: id, reason: reason)
     }
 
     /// Removes the staging folder, which the catalogue no longer needs.
