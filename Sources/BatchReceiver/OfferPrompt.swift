@@ -14,10 +14,12 @@ enum OfferPrompt {
             return .decline("no terminal to ask on")
         }
         defer { try? tty.close() }
-        var text = "\nBatch \(offer.batch) from \(offer.source) to \(offer.destination): "
+        // Names come from the source's client: shown escaped, so a name
+        // holding ESC [ 2 J cannot clear or rewrite this terminal.
+        var text = "\nBatch \(offer.batch) from \(TerminalText.escaped(offer.source)) to \(TerminalText.escaped(offer.destination)): "
         text += "\(offer.files.count) file\(offer.files.count == 1 ? "" : "s"), \(ByteCountText.format(offer.size)) compressed\n"
         for file in offer.files.prefix(20) {
-            text += "  \(file.path)  (\(ByteCountText.format(file.size)))\n"
+            text += "  \(TerminalText.escaped(file.path))  (\(ByteCountText.format(file.size)))\n"
         }
         if offer.files.count > 20 { text += "  … and \(offer.files.count - 20) more\n" }
         text += "Accept? [y = yes, n = no, or type a reason to decline]: "

@@ -121,9 +121,27 @@ private func resolve(_ raw: String, from cwd: String = "/") throws -> DropPath {
 
     @Test(arguments: [0x01, 0x09, 0x0A, 0x0D, 0x1B, 0x1F, 0x7F] as [UInt8])
     func controlCharactersAreRefused(_ byte: UInt8) {
-        #expect(throws: PathError.controlCharacter("ops/a?b")) {
-            try DropPath.resolve(Array("ops/a".utf8) + [byte] + [0x62], relativeTo: .root)
+        let raw = Array("ops/a".utf8) + [byte] + [0x62]
+        #expect(throws: PathError.controlCharacter(TerminalText.escaped(String(decoding: raw, as: UTF8.self)))) {
+            try DropPath.resolve(raw, relativeTo: .root)
         }
+    }
+
+    @Test(arguments: ["\u{9B}", "\u{85}", "\u{80}", "\u{9F}", "\u{202E}", "\u{2066}"])
+    func c1ControlsAndBidiOverridesAreRefused(_ control: String) {
+        let raw = "ops/a" + control + "2J"
+        #expect(throws: PathError.controlCharacter(TerminalText.escaped(raw))) { try resolve(raw) }
+        #expect(!TerminalText.escaped(raw).unicodeScalars.contains { $0.value >= 0x80 && $0.value < 0xA0 })
+    }
+
+    @Test func ordinaryNonAsciiNamesPass() throws {
+        #expect(try resolve("ops/résumé-日本語-ü.txt").components.last == "résumé-日本語-ü.txt")
+    }
+
+    @Test func pathsDeeperThanTheLimitAreRefused() throws {
+        let deepest = "ops/" + Array(repeating: "d", count: DropPath.maxDepth - 1).joined(separator: "/")
+        #expect(try resolve(deepest).components.count == DropPath.maxDepth)
+        #expect(throws: PathError.tooDeep(DropPath.maxDepth + 1)) { try resolve(deepest + "/x") }
     }
 
     @Test(arguments: ["ops\\a", "..\\..\\etc", "ops/a\\", "\\"])
@@ -150,22 +168,25 @@ private func resolve(_ raw: String, from cwd: String = "/") throws -> DropPath {
         #expect(throws: PathError.nameTooLong(name)) { try resolve("ops/" + name) }
     }
 
+    /// A component of 63 bytes, so 4096-byte paths stay within the depth limit.
+    private static let long = "/" + String(repeating: "abcdefgh", count: 8).dropLast()
+
     @Test func pathOver4096BytesIsRefused() {
-        let raw = "/ops" + String(repeating: "/abcdefg", count: 512)
+        let raw = "/ops" + String(repeating: Self.long, count: 64)
         #expect(raw.utf8.count == 4100)
         #expect(throws: PathError.pathTooLong(4100)) { try resolve(raw) }
     }
 
     @Test func pathOf4096BytesIsAllowed() throws {
-        let raw = "/ops" + String(repeating: "/abcdefg", count: 511) + "/abc"
+        let raw = "/ops" + String(repeating: Self.long, count: 63) + "/" + String(repeating: "a", count: 59)
         #expect(raw.utf8.count == 4096)
         #expect(try resolve(raw).string == raw)
     }
 
     @Test func resolvedPathOver4096BytesIsRefused() throws {
-        let cwd = try resolve("/ops" + String(repeating: "/abcdefg", count: 500))
-        let relative = String(repeating: "abcdefg/", count: 20)
-        #expect(throws: PathError.pathTooLong(4004 + 160)) { try DropPath.resolve(relative, relativeTo: cwd) }
+        let cwd = try resolve("/ops" + String(repeating: Self.long, count: 62))
+        let relative = String(repeating: Self.long.dropFirst() + "/", count: 3)
+        #expect(throws: PathError.pathTooLong(3972 + 192)) { try DropPath.resolve(relative, relativeTo: cwd) }
     }
 
     @Test func errorMessagesReadAsSentences() {

@@ -1,8 +1,10 @@
 import Foundation
 import Testing
 
-/// What a logged-in source uploads cannot hurt a target: modes that would
-/// make a setuid program never reach an archive.
+/// What a logged-in client sends cannot hurt anyone downstream: modes that
+/// would make a setuid program never reach an archive; names that legacy
+/// scp sends obey every rule SFTP paths do; what a target types as a
+/// decline reason reaches the source's terminal escaped.
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct HostileUploadTests {
     @Test(arguments: [false, true])
@@ -26,5 +28,72 @@ struct HostileUploadTests {
         #expect(modes.allSatisfy { !$0.contains("s") && !$0.contains("S") && !$0.contains("t") && !$0.contains("T") },
                 "\(listing.stdout)")
         #expect(listing.stdout.contains("-rwxr-xr-x 0/0"), "\(listing.stdout)")
+    }
+
+    @Test(arguments: ["clear\u{1B}[2J.txt", "csi\u{9B}2J.txt", "bidi\u{202E}txt.exe", "back\\slash.txt"])
+    func legacyScpNamesObeyTheRulesSFTPPathsDo(name: String) throws {
+        let (server, alice) = try TestServer.withAliceBobAndOps()
+        defer { server.stop() }
+        let folder = server.directory.appendingPathComponent("names")
+        try Tree.make(at: folder, [name: Data("x".utf8), "fine.txt": Data("ok".utf8)])
+        let hostile = try ProcessRunner.run(["scp"] + server.sshOptions + ["-O", "-P", String(server.port), "-i", alice,
+                                             folder.appendingPathComponent(name).path,
+                                             folder.appendingPathComponent("fine.txt").path, "alice@127.0.0.1:ops/"])
+        #expect(hostile.status != 0)
+        #expect(hostile.stderr.contains("control character") || hostile.stderr.contains("backslash"), "\(hostile.stderr)")
+        // The refused name's bytes are not echoed raw.
+        #expect(!hostile.stderr.unicodeScalars.contains { $0 != "\\" && $0 != "\n" && TerminalTextCheck.isControl($0) },
+                "\(hostile.stderr.debugDescription)")
+        let id = try #require(try server.waitForSettledBatches(1).first?["id"] as? Int)
+        let batch = try server.batch(id)
+        let paths = (batch["files"] as? [[String: Any]])?.compactMap { $0["path"] as? String }
+        #expect(paths == ["fine.txt"], "\(batch)")
+    }
+
+    @Test func legacyScpFoldersDeeperThanSFTPAllowsAreRefused() throws {
+        let (server, alice) = try TestServer.withAliceBobAndOps()
+        defer { server.stop() }
+        let deep = (0..<130).map { _ in "d" }.joined(separator: "/")
+        let folder = server.directory.appendingPathComponent("deep")
+        try Tree.make(at: folder, [deep + "/bottom.txt": Data("x".utf8)])
+        let result = try server.scp(["-r", folder.appendingPathComponent("d").path, "alice@127.0.0.1:ops/"], key: alice, legacy: true)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("deeper than 128"), "\(result.stderr)")
+    }
+
+    @Test func aDeclineReasonWithEscapesReachesWatchEscaped() throws {
+        let (server, alice) = try TestServer.withAliceBobAndOps()
+        defer { server.stop() }
+        let client = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Clients/declining_subscriber.py").path
+        let subscriber = Process()
+        subscriber.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        subscriber.arguments = [client, "no\u{1B}[2J\u{1B}]0;owned\u{07}\u{9B}31m"]
+            + ["ssh"] + server.sshOptions + ["-p", String(server.port), "-i", server.keyPath("bob"), "bob@127.0.0.1"]
+        subscriber.standardOutput = FileHandle.nullDevice
+        try subscriber.run()
+        defer { if subscriber.isRunning { subscriber.terminate() } }
+        usleep(700_000)
+        let folder = server.directory.appendingPathComponent("drop")
+        try Tree.make(at: folder, ["a.txt": Data("a".utf8)])
+        try server.scp([folder.appendingPathComponent("a.txt").path, "alice@127.0.0.1:ops/"], key: alice).expectSuccess()
+        subscriber.waitUntilExit()
+        #expect(subscriber.terminationStatus == 0)
+
+        let watch = try server.ssh("alice", key: alice, ["watch", "1"], timeout: 30)
+        #expect(watch.stdout.contains("bob declined: no\\e[2J\\e]0;owned\\x07\\u{9b}31m"), "\(watch.stdout.debugDescription)")
+        #expect(!watch.stdout.unicodeScalars.contains { $0 != "\n" && TerminalTextCheck.isControl($0) })
+        let show = try server.batchctl(["batch", "show", "1"])
+        #expect(show.stdout.contains("no\\e[2J"), "\(show.stdout.debugDescription)")
+        #expect(!show.stdout.unicodeScalars.contains { $0 != "\n" && TerminalTextCheck.isControl($0) })
+    }
+}
+
+/// The controls a terminal acts on, spelled out here rather than taken from
+/// the code under test.
+enum TerminalTextCheck {
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F..<0xA0).contains(scalar.value) || (0x202A...0x202E).contains(scalar.value)
+            || (0x2066...0x2069).contains(scalar.value)
     }
 }

@@ -11,6 +11,8 @@ public struct DropPath: Sendable, Hashable, CustomStringConvertible {
     public static let maxComponentLength = 255
     /// Longest whole path accepted, in bytes (PATH_MAX).
     public static let maxPathLength = 4096
+    /// Most components a path may have, destination included.
+    public static let maxDepth = 128
 
     /// The path's names from the root down; empty at the root.
     public let components: [String]
@@ -27,15 +29,19 @@ public struct DropPath: Sendable, Hashable, CustomStringConvertible {
     /// Absolute paths are taken from the drop tree's root, relative ones
     /// from `cwd`; `.` components and repeated or trailing `/` collapse.
     /// Refused, never repaired: any `..` component, NUL and other control
-    /// bytes (0x00–0x1f, 0x7f), backslashes, invalid UTF-8, a component over
-    /// 255 bytes, and a raw or resolved path over 4096 bytes. Percent
+    /// characters (C0 0x00–0x1f, DEL, C1 U+0080–U+009F such as the one-byte
+    /// CSI U+009B, and the bidirectional overrides that reorder what a
+    /// reader sees), backslashes, invalid UTF-8, a component over 255 bytes,
+    /// a raw or resolved path over 4096 bytes, and more than 128 components. Percent
     /// sequences such as `%2e%2e` are ordinary characters: nothing is
     /// decoded. An empty path means `cwd`, as OpenSSH's REALPATH treats it.
     public static func resolve(_ raw: [UInt8], relativeTo cwd: DropPath) throws(PathError) -> DropPath {
         guard raw.count <= maxPathLength else { throw .pathTooLong(raw.count) }
         guard !raw.contains(0) else { throw .nulByte }
         guard let text = String(strictUTF8: raw) else { throw .invalidUTF8 }
-        guard !raw.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { throw .controlCharacter(printable(text)) }
+        guard !text.unicodeScalars.contains(where: { $0 != "\\" && TerminalText.needsEscape($0) }) else {
+            throw .controlCharacter(TerminalText.escaped(text))
+        }
         guard !raw.contains(UInt8(ascii: "\\")) else { throw .backslash(text) }
 
         var components = raw.first == UInt8(ascii: "/") ? [] : cwd.components
@@ -48,6 +54,7 @@ public struct DropPath: Sendable, Hashable, CustomStringConvertible {
             default:
                 guard part.utf8.count <= maxComponentLength else { throw .nameTooLong(part) }
                 components.append(part)
+                guard components.count <= maxDepth else { throw .tooDeep(components.count) }
             }
         }
         let path = DropPath(checked: components)
@@ -103,9 +110,4 @@ public struct DropPath: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { string }
 
-    /// The text with control characters shown as `?`, safe to put in an
-    /// error message.
-    private static func printable(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : $0 }))
-    }
 }

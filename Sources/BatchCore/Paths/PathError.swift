@@ -8,6 +8,7 @@ public enum PathError: Error, Sendable, Equatable, CustomStringConvertible {
     case backslash(String)
     case nameTooLong(String)
     case pathTooLong(Int)
+    case tooDeep(Int)
     case empty
     case invalidUTF8
     case noDestination
@@ -29,6 +30,8 @@ public enum PathError: Error, Sendable, Equatable, CustomStringConvertible {
             return "name '\(n.prefix(32))…' is longer than 255 bytes"
         case .pathTooLong(let count):
             return "path of \(count) bytes is longer than 4096 bytes"
+        case .tooDeep(let depth):
+            return "path of \(depth)+ levels is deeper than \(DropPath.maxDepth)"
         case .empty:
             return "empty path"
         case .invalidUTF8:

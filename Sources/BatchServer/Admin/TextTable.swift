@@ -1,5 +1,9 @@
+import BatchCore
+
 /// Left-aligned columns for human-readable listings, two spaces apart,
-/// the last column unpadded.
+/// the last column unpadded. Cells hold names and reasons clients sent, so
+/// every cell is shown through `TerminalText`: no escape sequence in a file
+/// name reaches the admin's terminal.
 struct TextTable {
     private var rows: [[String]]
 
@@ -10,7 +14,7 @@ struct TextTable {
 
     /// Adds a row with as many cells as the header.
     mutating func append(_ row: [String]) {
-        rows.append(row)
+        rows.append(row.map(TerminalText.escaped))
     }
 
     /// The table's lines.

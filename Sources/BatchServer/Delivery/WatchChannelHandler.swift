@@ -1,3 +1,4 @@
+import BatchCore
 import BatchStore
 import Dispatch
 import Foundation
@@ -89,9 +90,12 @@ final class WatchChannelHandler: SSHChannelHandler, @unchecked Sendable {
         } else {
             let stamp = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(time)))
             var line = "\(stamp) batch \(batch)"
-            if let target { line += " \(target)" }
+            if let target { line += " \(TerminalText.escaped(target))" }
             line += " \(event)"
-            if let detail, !detail.isEmpty { line += event == "declined" || event == "failed" ? ": \(detail)" : " \(detail)" }
+            // A decline reason is whatever the target typed: shown escaped.
+            if let detail = detail.map(TerminalText.escaped), !detail.isEmpty {
+                line += event == "declined" || event == "failed" ? ": \(detail)" : " \(detail)"
+            }
             channel.write(line + "\n")
         }
     }

@@ -123,8 +123,9 @@ final class SCPChannelHandler: SSHChannelHandler, @unchecked Sendable {
             times = (mtime, atime)
             reply(try parser.accept(), on: channel)
         case .enterDirectory(let mode, let name):
-            let path = place(name)
+            let path: String
             do {
+                path = try place(name)
                 let batch = try drops.batch(for: destination!)
                 if !batch.isDirectory(path) {
                     try batch.makeDirectory(path, mode: mode)
@@ -141,8 +142,8 @@ final class SCPChannelHandler: SSHChannelHandler, @unchecked Sendable {
             }
             reply(try parser.accept(), on: channel)
         case .fileStart(let mode, let size, let name):
-            let path = place(name)
             do throws(IngestError) {
+                let path = try place(name)
                 let batch = try drops.batch(for: destination!)
                 let file = try batch.openFile(path, truncate: true, exclusive: false)
                 do {
@@ -199,11 +200,22 @@ final class SCPChannelHandler: SSHChannelHandler, @unchecked Sendable {
 
     /// Where a record named `name` lands: inside the current folder, or at
     /// the target path itself when the target was not an existing folder.
-    private func place(_ name: String) -> String {
+    /// The whole path obeys every rule an SFTP path does (control and C1
+    /// characters, backslashes, length, depth), since scp records add one
+    /// name at a time and could otherwise build what SFTP refuses.
+    private func place(_ name: String) throws(IngestError) -> String {
+        let relative: String
         if let folder = folders.last {
-            return folder.isEmpty ? name : folder + "/" + name
+            relative = folder.isEmpty ? name : folder + "/" + name
+        } else {
+            relative = targetName
         }
-        return targetName
+        do {
+            _ = try DropPath.resolve("/" + destination!.component + "/" + relative, relativeTo: .root)
+        } catch {
+            throw .path(error)
+        }
+        return relative
     }
 
     private func reply(_ bytes: [UInt8], on channel: SSHChannel) {
