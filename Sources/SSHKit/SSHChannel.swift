@@ -26,6 +26,18 @@ public final class SSHChannel: @unchecked Sendable {
     private var torndown = false
     /// True while libssh sends this channel's queued output.
     private var sending = false
+    /// True while libssh holds input this channel did not take because its
+    /// output was full; the client's window closes behind it.
+    private var inputHeld = false
+    /// The client's EOF, kept until the held input before it is handled.
+    private var eofHeld = false
+
+    /// Output queued past which the channel takes no more input: a client
+    /// that sends requests and never reads the replies stops being read,
+    /// and libssh stops opening its window, as OpenSSH's channels do. So a
+    /// channel costs at most this much output plus libssh's window (about
+    /// 1.28 MB) of input, whatever the client does.
+    public static let outputHighWater = 1 << 20
 
     init(raw: ssh_channel, owner: SSHServerSession) {
         self.raw = raw
@@ -194,6 +206,9 @@ public final class SSHChannel: @unchecked Sendable {
             }
             takeLater()
         }
+        if inputHeld, pendingBytes < SSHChannel.outputHighWater, !closeRequested {
+            resumeInput(loop)
+        }
         guard !isClosed, pendingBytes == 0 else { return isClosed }
         if closeRequested {
             finishCloseIfDrained()
@@ -243,16 +258,51 @@ public final class SSHChannel: @unchecked Sendable {
         ssh_channel_free(raw)
     }
 
+    /// Hands the input libssh kept while output was full to the handler,
+    /// as long as output stays under the mark; then the EOF that waited
+    /// behind it. Reading from libssh's buffer reopens the client's window.
+    private func resumeInput(_ loop: SSHEventLoop) {
+        inputHeld = false
+        var buffer = [UInt8](repeating: 0, count: 64 << 10)
+        while !isClosed, let handler, pendingBytes < SSHChannel.outputHighWater {
+            let count = handToLibSSH(loop) {
+                buffer.withUnsafeMutableBytes { ssh_channel_read_nonblocking(raw, $0.baseAddress, UInt32($0.count), 0) }
+            }
+            guard count > 0 else { break }
+            owner?.touch()
+            buffer.withUnsafeBytes { handler.channel(self, received: UnsafeRawBufferPointer(rebasing: $0[..<Int(count)])) }
+        }
+        guard !isClosed else { return }
+        if pendingBytes >= SSHChannel.outputHighWater {
+            inputHeld = true
+        } else if eofHeld {
+            eofHeld = false
+            handler?.channelReceivedEOF(self)
+        }
+    }
+
     // MARK: - Callbacks (on the loop thread)
 
-    func received(_ data: UnsafeRawBufferPointer) {
+    /// Returns how many bytes were taken: all of them, or none while
+    /// output is over the mark (libssh keeps the rest for `resumeInput`).
+    func received(_ data: UnsafeRawBufferPointer) -> Int {
         owner?.touch()
-        guard !isClosed, let handler else { return }
+        guard !isClosed, let handler else { return data.count }
+        guard !inputHeld, pendingBytes < SSHChannel.outputHighWater else {
+            inputHeld = true
+            owner?.loop.flushLater(self)
+            return 0
+        }
         handler.channel(self, received: data)
+        return data.count
     }
 
     func receivedEOF() {
         guard !isClosed else { return }
+        guard !inputHeld else {
+            eofHeld = true
+            return
+        }
         handler?.channelReceivedEOF(self)
     }
 
@@ -272,10 +322,8 @@ private func channel(_ userdata: UnsafeMutableRawPointer?) -> SSHChannel? {
 
 private let channelDataTrampoline: ssh_channel_data_callback = { _, _, data, len, isStderr, userdata in
     guard let data, let channel = channel(userdata) else { return Int32(len) }
-    if isStderr == 0 {
-        channel.received(UnsafeRawBufferPointer(start: data, count: Int(len)))
-    }
-    return Int32(len)
+    guard isStderr == 0 else { return Int32(len) }
+    return Int32(channel.received(UnsafeRawBufferPointer(start: data, count: Int(len))))
 }
 
 private let channelEOFTrampoline: ssh_channel_eof_callback = { _, _, userdata in

@@ -19,6 +19,8 @@ public final class SSHServer: @unchecked Sendable {
     /// Connections accepted that have not authenticated yet, by id, so the
     /// oldest can make room when MaxStartups is reached.
     private let unauthenticated = Locked<[UInt64: SSHServerSession]>([:])
+    /// Authenticated connections per user, for MaxSessionsPerUser.
+    private let userSessions = Locked<[String: Int]>([:])
     /// The same per source address, and each address's penalty.
     private let sourceTracker: SourceTracker
     /// Connections accepted and not yet freed, and of those the
@@ -223,6 +225,27 @@ public final class SSHServer: @unchecked Sendable {
         unauthenticated.withLock { _ = $0.removeValue(forKey: session.id) }
         authenticatedSessions.add(1, ordering: .relaxed)
         sourceTracker.authenticated(SourceTracker.host(ofPeer: peer))
+    }
+
+    /// Counts a new session of `user`, or says why it may not have one.
+    func admitSession(of user: String) -> String? {
+        let limit = configuration.maxSessionsPerUser
+        return userSessions.withLock { table in
+            let open = table[user, default: 0]
+            guard open < limit else {
+                return "user '\(user)' already has \(open) connections open (MaxSessionsPerUser \(limit)); close one and try again"
+            }
+            table[user] = open + 1
+            return nil
+        }
+    }
+
+    /// A session admitted by `admitSession(of:)` ended.
+    func sessionEnded(of user: String) {
+        userSessions.withLock { table in
+            let open = table[user, default: 0] - 1
+            table[user] = open > 0 ? open : nil
+        }
     }
 
     func authenticationFailed() {

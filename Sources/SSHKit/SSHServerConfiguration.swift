@@ -19,6 +19,12 @@ public struct SSHServerConfiguration: Sendable {
     /// Seconds without any traffic before an authenticated connection is
     /// closed; 0 keeps idle connections forever (subscribers idle by design).
     public var idleTimeout: Double = 0
+    /// Authenticated connections one user may hold at once; a login past
+    /// it is closed with a message saying so.
+    public var maxSessionsPerUser: Int = 16
+    /// Channels one connection may have open at once (OpenSSH's
+    /// MaxSessions).
+    public var maxChannelsPerSession: Int = 10
     /// Number of `ssh_event` loop threads that share the connections.
     public var eventLoops: Int = 2
 

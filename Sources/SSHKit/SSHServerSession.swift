@@ -17,6 +17,11 @@ final class SSHServerSession: @unchecked Sendable {
     /// when MaxStartups is reached.
     let acceptedAt: UInt64
     private(set) var info: SSHSessionInfo?
+    /// True when the session counts against its user's MaxSessionsPerUser.
+    private var admitted = false
+    /// Why a logged-in session may do nothing (MaxSessionsPerUser): each
+    /// request it makes is answered with this on stderr, then it ends.
+    private var limitRefusal: String?
     private let callbacks: UnsafeMutablePointer<ssh_server_callbacks_struct>
     private var channels: [ObjectIdentifier: SSHChannel] = [:]
     private var authFailures = 0
@@ -135,6 +140,15 @@ final class SSHServerSession: @unchecked Sendable {
             self.info = info
             server.sessionAuthenticated(self)
             server.delegate.sessionEvent(.authenticated(info, keyType: keyType))
+            if let refusal = server.admitSession(of: user) {
+                // The login was real, so the client is told why nothing
+                // more happens (on stderr, at its first request), not
+                // "permission denied"; it has LoginGraceTime to ask.
+                server.delegate.sessionEvent(.requestRefused(info, request: refusal))
+                limitRefusal = refusal
+            } else {
+                admitted = true
+            }
             return SSH_AUTH_SUCCESS.rawValue
         }
         if authorized && signatureState == Int8(SSH_PUBLICKEY_STATE_NONE.rawValue) {
@@ -159,8 +173,13 @@ final class SSHServerSession: @unchecked Sendable {
     // MARK: - Channels
 
     fileprivate func openChannel() -> ssh_channel? {
-        guard isAuthenticated, !shouldDisconnect, channels.count < SSHServerSession.maxChannels else {
+        guard isAuthenticated, !shouldDisconnect else {
             refused("channel open")
+            return nil
+        }
+        let limit = server.configuration.maxChannelsPerSession
+        guard channels.count < limit else {
+            refused("channel open: \(channels.count) channels open on this connection (MaxChannelsPerSession \(limit))")
             return nil
         }
         guard let raw = ssh_channel_new(self.raw) else { return nil }
@@ -170,15 +189,18 @@ final class SSHServerSession: @unchecked Sendable {
         return raw
     }
 
-    /// OpenSSH's default MaxSessions.
-    static let maxChannels = 10
-
     func accept(_ request: SSHChannelRequest, on channel: SSHChannel) -> Bool {
         // The role and the user are checked again on every request, never
         // only at login.
         guard let info, !shouldDisconnect else {
             refused("\(request)")
             return false
+        }
+        if let limitRefusal {
+            channel.handler = RefusalHandler(message: "batchd: \(limitRefusal)\n", on: channel) { [weak self] in
+                self?.requestDisconnect(limitRefusal)
+            }
+            return true
         }
         guard let handler = server.delegate.handler(for: request, session: info, channel: channel) else {
             return false
@@ -228,7 +250,7 @@ final class SSHServerSession: @unchecked Sendable {
             endReason = error.isEmpty ? "closed by the peer (status \(status), connected \(ssh_is_connected(raw)))" : error
             return true
         }
-        if !isAuthenticated && now > loginDeadline {
+        if (!isAuthenticated || limitRefusal != nil) && now > loginDeadline {
             endReason = "login grace time over"
             graceExpired = true
             server.delegate.sessionEvent(.loginGraceExpired(id: id, peer: peer))
@@ -271,6 +293,7 @@ final class SSHServerSession: @unchecked Sendable {
             let offence: SourceOffence = graceExpired ? .graceExceeded : authFailures > 0 ? .authFailure : .noAuth
             server.sessionEndedUnauthenticated(self, offence: offence)
         }
+        if admitted, let info { server.sessionEnded(of: info.user) }
         server.sessionFreed(wasAuthenticated: isAuthenticated)
         server.delegate.sessionEvent(.disconnected(id: id, peer: peer, user: info?.user, reason: endReason))
     }

@@ -107,6 +107,38 @@ struct PreSealHookTests {
         #expect(batches.contains { $0["state"] as? String == "sealed" }, "\(batches)")
     }
 
+    @Test func oneUsersHooksRunAtMostMaxPreSealHooksPerUserAtATime() throws {
+        let server = try TestServer()
+        let spans = server.directory.appendingPathComponent("spans")
+        let script = server.directory.appendingPathComponent("slow.sh")
+        try """
+            #!/bin/sh
+            echo "start $(date +%s.%N)" >> \(spans.path)
+            sleep 1
+            echo "end $(date +%s.%N)" >> \(spans.path)
+            """.write(to: script, atomically: true, encoding: .utf8)
+        chmod(script.path, 0o755)
+        server.extraConfig = "PreSealHook \(script.path)\nMaxPreSealHooksPerUser 1"
+        let (alice, _) = try aliceAndOps(server)
+        defer { server.stop() }
+        let folder = server.directory.appendingPathComponent("drop")
+        try Tree.make(at: folder, ["a.txt": Data("a".utf8)])
+        // Three drops at once, each its own batch: their hooks take turns.
+        let one = (["scp"] + server.sshOptions + ["-P", String(server.port), "-i", alice,
+                                                  folder.appendingPathComponent("a.txt").path, "alice@127.0.0.1:ops/"])
+            .map { "'\($0)'" }.joined(separator: " ")
+        // (No `wait` in that shell: it inherits the test runner's blocked
+        // signals, and dash's `wait` then never returns.)
+        try ProcessRunner.run(["/bin/sh", "-c", "\(one) & \(one) & \(one)"]).expectSuccess()
+        let batches = try server.waitForSettledBatches(3)
+        #expect(batches.allSatisfy { $0["state"] as? String == "sealed" }, "\(batches)")
+        let events = try String(contentsOf: spans, encoding: .utf8).split(separator: "\n").map { $0.split(separator: " ") }
+        #expect(events.count == 6)
+        // Never two starts in a row: each hook ended before the next began.
+        let kinds = events.map { String($0[0]) }
+        #expect(kinds == ["start", "end", "start", "end", "start", "end"], "\(events)")
+    }
+
     @Test func aHookPastItsTimeoutIsKilledWithEverythingItStarted() throws {
         let server = try TestServer()
         // A child of the hook that would outlive it, were the group not killed.

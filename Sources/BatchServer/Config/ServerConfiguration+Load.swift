@@ -7,7 +7,8 @@ extension ServerConfiguration {
     /// The batchd.conf(5) keywords, spelled as the page spells them.
     public static let keywords: Set<String> = Set([
         "ListenAddress", "StateDirectory", "HostKey", "LoginGraceTime", "MaxAuthTries", "MaxStartups",
-        "PerSourceMaxStartups", "PerSourcePenalties",
+        "PerSourceMaxStartups", "PerSourcePenalties", "MaxSessionsPerUser", "MaxChannelsPerSession",
+        "MaxOpenFilesPerUser", "MaxOpenBatchesPerUser", "MaxPreSealHooksPerUser",
         "IdleTimeout", "EventLoops", "PieceSize", "CompressionLevel", "MaxFileSize", "LogLevel", "LogFormat", "Strategy",
         "MetricsListen", "Match",
     ] + TopicPolicy.keywords)
@@ -104,6 +105,11 @@ extension ServerConfiguration {
             "persourcemaxstartups \(perSourceMaxStartups.map(String.init) ?? "none")",
             "persourcepenalties \(perSourcePenalties.map(\.description) ?? "no")",
             "idletimeout \(Int(idleTimeout))",
+            "maxsessionsperuser \(maxSessionsPerUser)",
+            "maxchannelspersession \(maxChannelsPerSession)",
+            "maxopenfilesperuser \(maxOpenFilesPerUser)",
+            "maxopenbatchesperuser \(maxOpenBatchesPerUser)",
+            "maxpresealhooksperuser \(maxPreSealHooksPerUser)",
             "eventloops \(eventLoops)",
             "piecesize \(pieceSize)",
             "compressionlevel \(compressionLevel)",
@@ -139,6 +145,16 @@ extension ServerConfiguration {
             perSourcePenalties = try ServerConfiguration.penalties(line)
         case "idletimeout":
             idleTimeout = Double(try line.duration())
+        case "maxsessionsperuser":
+            maxSessionsPerUser = try line.integer(in: 1...100_000)
+        case "maxchannelspersession":
+            maxChannelsPerSession = try line.integer(in: 1...1000)
+        case "maxopenfilesperuser":
+            maxOpenFilesPerUser = try line.integer(in: 1...100_000)
+        case "maxopenbatchesperuser":
+            maxOpenBatchesPerUser = try line.integer(in: 1...100_000)
+        case "maxpresealhooksperuser":
+            maxPreSealHooksPerUser = try line.integer(in: 1...1000)
         case "eventloops":
             eventLoops = try line.integer(in: 1...64)
         case "piecesize":

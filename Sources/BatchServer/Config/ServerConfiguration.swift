@@ -18,6 +18,17 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Penalties for addresses that fail to authenticate; nil for none.
     public var perSourcePenalties: PenaltyPolicy? = .standard
     public var idleTimeout: Double = 0
+    /// Authenticated connections per user.
+    public var maxSessionsPerUser = 16
+    /// Channels per connection.
+    public var maxChannelsPerSession = 10
+    /// SFTP handles and scp files one user may have open at once, across
+    /// all connections: each holds a descriptor.
+    public var maxOpenFilesPerUser = 256
+    /// Open (not yet sealed) batches per user.
+    public var maxOpenBatchesPerUser = 16
+    /// Pre-seal hooks of one user's batches running at once; others wait.
+    public var maxPreSealHooksPerUser = 2
     public var eventLoops = 2
     public var pieceSize = 4 << 20
     public var compressionLevel: Int32 = 6

@@ -22,6 +22,12 @@ struct IngestContext: Sendable {
     let notifier: Notifier
     /// Seals under way; shutdown waits for them so no batch is left half-sealed.
     let pendingSeals = DispatchGroup()
+    /// Files each user holds open for upload, against MaxOpenFilesPerUser.
+    let openFiles = UserAllowance()
+    /// Batches each user has open, against MaxOpenBatchesPerUser.
+    let openBatches = UserAllowance()
+    /// Pre-seal hooks running per user, MaxPreSealHooksPerUser at a time.
+    let hookGate = PreSealHookGate()
     /// Uploads in progress and bytes ingested, for metrics.
     let counters = IngestCounters()
 }

@@ -22,6 +22,10 @@ public enum IngestError: Error, Sendable, Equatable, CustomStringConvertible {
     case quotaExceeded(destination: String, quota: Int64, used: Int64)
     case badHandle
     case tooManyHandles(Int)
+    /// The user holds MaxOpenFilesPerUser files open across connections.
+    case tooManyOpenFiles(Int)
+    /// The user has MaxOpenBatchesPerUser batches open (not yet sealed).
+    case tooManyOpenBatches(Int)
     case unsupported(String)
     case storage(String)
 
@@ -61,6 +65,10 @@ public enum IngestError: Error, Sendable, Equatable, CustomStringConvertible {
             return "no such open file or folder handle"
         case .tooManyHandles(let limit):
             return "too many open handles (at most \(limit))"
+        case .tooManyOpenFiles(let limit):
+            return "you have \(limit) files open for upload across your connections (MaxOpenFilesPerUser); close some and try again"
+        case .tooManyOpenBatches(let limit):
+            return "you have \(limit) batches open (MaxOpenBatchesPerUser); let some seal and try again"
         case .unsupported(let what):
             return "\(what) is not supported by batchd"
         case .storage(let reason):
@@ -74,7 +82,8 @@ public enum IngestError: Error, Sendable, Equatable, CustomStringConvertible {
         case .noSuchFile, .recipients, .notADirectory: return .noSuchFile
         case .unsupported: return .opUnsupported
         case .badHandle: return .failure
-        case .storage, .alreadyExists, .directoryNotEmpty, .isADirectory, .tooManyHandles, .batchTooLarge, .quotaExceeded:
+        case .storage, .alreadyExists, .directoryNotEmpty, .isADirectory, .tooManyHandles, .tooManyOpenFiles, .tooManyOpenBatches,
+             .batchTooLarge, .quotaExceeded:
             return .failure
         default: return .permissionDenied
         }

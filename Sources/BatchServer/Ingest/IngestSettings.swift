@@ -10,6 +10,12 @@ final class IngestSettings: Sendable {
         var maxFileSize: UInt64
         /// Limits, retention and the pre-seal hook per topic.
         var topics: TopicRules
+        /// Files one user may hold open for upload at once.
+        var maxOpenFilesPerUser = 256
+        /// Batches one user may have open at once.
+        var maxOpenBatchesPerUser = 16
+        /// Pre-seal hooks of one user's batches that run at once.
+        var maxPreSealHooksPerUser = 2
     }
 
     private let values: Locked<Values>

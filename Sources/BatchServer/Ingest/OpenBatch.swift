@@ -38,9 +38,12 @@ final class OpenBatch {
     static let streamingThreshold: UInt64 = 1 << 20
 
     init(destination: Destination, source: String, peer: String, context: IngestContext) throws(IngestError) {
+        let batchLimit = context.settings.current.maxOpenBatchesPerUser
+        guard context.openBatches.take(for: source, limit: batchLimit) else { throw .tooManyOpenBatches(batchLimit) }
         do {
             id = try context.catalogue.openBatch(source: source, destination: destination)
         } catch {
+            context.openBatches.give(for: source)
             throw IngestError(error)
         }
         self.destination = destination
@@ -60,6 +63,7 @@ final class OpenBatch {
             try FileManager.default.createDirectory(atPath: stagingDirectory, withIntermediateDirectories: true)
         } catch {
             try? context.catalogue.discardBatch(id: id)
+            context.openBatches.give(for: source)
             throw .storage("cannot create staging folder: \(error.localizedDescription)")
         }
         context.counters.uploadsInProgress.add(1, ordering: .relaxed)
@@ -255,9 +259,11 @@ final class OpenBatch {
         let group = context.pendingSeals
         group.enter()
         let budget = self.budget
+        let (openBatches, source) = (context.openBatches, self.source)
         let completion: @Sendable (SealOutcome) -> Void = { outcome in
             // Sealed bytes are in the catalogue now; failed ones count for nothing.
             budget.release()
+            openBatches.give(for: source)
             completion(outcome)
             group.leave()
         }
@@ -321,14 +327,20 @@ final class OpenBatch {
             "BATCHD_SOURCE": source, "BATCHD_FILES": "\(files.count)",
             "BATCHD_BYTES": "\(files.reduce(Int64(0)) { $0 + $1.size })",
         ]
-        PreSealHook(command: command, timeout: policy.preSealTimeout)
-            .vet(tree, in: staging + "/files", environment: environment, logger: logger, accepted: finish) { reason in
+        let hook = PreSealHook(command: command, timeout: policy.preSealTimeout)
+        context.hookGate.run(for: source, limit: context.settings.current.maxPreSealHooksPerUser) { done in
+            hook.vet(tree, in: staging + "/files", environment: environment, logger: logger, accepted: {
+                done()
+                finish()
+            }, rejected: { reason in
+                done()
                 archiver.discard {
                     let outcome = recorder.fail(reason)
                     recorder.removeStaging()
                     completion(outcome)
                 }
-            }
+            })
+        }
     }
 
     // MARK: - Helpers
@@ -342,8 +354,9 @@ final class OpenBatch {
 
     private func newStagedFile(_ relative: String, truncate: Bool) throws(IngestError) -> StagedFile {
         nextStagingNumber += 1
+        let slots = OpenFileSlots(allowance: context.openFiles, user: source, limit: context.settings.current.maxOpenFilesPerUser)
         return try StagedFile(path: relative, stagingPath: stagingDirectory + "/\(nextStagingNumber).part", truncate: truncate,
-                              budget: budget, counters: context.counters)
+                              budget: budget, counters: context.counters, slots: slots)
     }
 
     private func takeSequence() -> Int {

@@ -33,15 +33,23 @@ final class StagedFile {
 
     /// Where every byte written is counted, for metrics.
     private let counters: IngestCounters
+    /// The user's open-file slots; one is held while `descriptor` is open.
+    private let slots: OpenFileSlots
 
-    init(path: String, stagingPath: String, truncate: Bool, budget: BatchBudget, counters: IngestCounters) throws(IngestError) {
+    init(path: String, stagingPath: String, truncate: Bool, budget: BatchBudget, counters: IngestCounters,
+         slots: OpenFileSlots) throws(IngestError) {
         self.path = path
         self.stagingPath = stagingPath
         self.budget = budget
         self.counters = counters
+        self.slots = slots
+        try slots.take()
         let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : 0)
         descriptor = open(stagingPath, flags, 0o600)
-        guard descriptor >= 0 else { throw .storage(String(cString: strerror(errno))) }
+        guard descriptor >= 0 else {
+            slots.give()
+            throw .storage(String(cString: strerror(errno)))
+        }
         if !truncate {
             var info = stat()
             if fstat(descriptor, &info) == 0 { size = UInt64(info.st_size) }
@@ -50,13 +58,21 @@ final class StagedFile {
         do {
             try budget.grow(by: Int64(size))
         } catch {
-            close(descriptor)
+            closeDescriptor()
             throw error
         }
     }
 
     deinit {
-        if descriptor >= 0 { close(descriptor) }
+        closeDescriptor()
+    }
+
+    /// Closes the descriptor, if open, and gives its slot back.
+    private func closeDescriptor() {
+        guard descriptor >= 0 else { return }
+        close(descriptor)
+        descriptor = -1
+        slots.give()
     }
 
     var isOpen: Bool { descriptor >= 0 }
@@ -111,10 +127,7 @@ final class StagedFile {
 
     /// Closes the descriptor; the upload of this file is complete.
     func complete() {
-        if descriptor >= 0 {
-            close(descriptor)
-            descriptor = -1
-        }
+        closeDescriptor()
         isComplete = true
     }
 
@@ -122,10 +135,7 @@ final class StagedFile {
     /// takes the file out of the batch (replaced or removed): its bytes no
     /// longer count against the batch's limits.
     func abandon() {
-        if descriptor >= 0 {
-            close(descriptor)
-            descriptor = -1
-        }
+        closeDescriptor()
         if !isReleased {
             isReleased = true
             budget.shrink(by: Int64(size))
@@ -138,8 +148,12 @@ final class StagedFile {
     func reopen() throws(IngestError) {
         guard !isOpen else { return }
         isWrittenInOrder = false
+        try slots.take()
         descriptor = open(stagingPath, O_WRONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw .storage(String(cString: strerror(errno))) }
+        guard descriptor >= 0 else {
+            slots.give()
+            throw .storage(String(cString: strerror(errno)))
+        }
         isComplete = false
     }
 }

@@ -42,10 +42,15 @@ extension DropServer {
         ssh.perSourceMaxStartups = configuration.perSourceMaxStartups
         ssh.perSourcePenalties = configuration.perSourcePenalties
         ssh.idleTimeout = configuration.idleTimeout
+        ssh.maxSessionsPerUser = configuration.maxSessionsPerUser
+        ssh.maxChannelsPerSession = configuration.maxChannelsPerSession
     }
 
     static func ingestValues(of configuration: ServerConfiguration) -> IngestSettings.Values {
         IngestSettings.Values(pieceSize: configuration.pieceSize, compressionLevel: configuration.compressionLevel,
-                              maxFileSize: configuration.maxFileSize, topics: configuration.topics)
+                              maxFileSize: configuration.maxFileSize, topics: configuration.topics,
+                              maxOpenFilesPerUser: configuration.maxOpenFilesPerUser,
+                              maxOpenBatchesPerUser: configuration.maxOpenBatchesPerUser,
+                              maxPreSealHooksPerUser: configuration.maxPreSealHooksPerUser)
     }
 }

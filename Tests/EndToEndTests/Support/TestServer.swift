@@ -11,6 +11,19 @@ final class TestServer: @unchecked Sendable {
     private var process: Process?
     private var log: DataCollector?
 
+    /// batchd's process id while it runs, 0 otherwise.
+    var processIdentifier: Int32 { process?.isRunning == true ? process!.processIdentifier : 0 }
+
+    /// batchd's resident memory now, in bytes, from /proc.
+    func residentBytes() -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(processIdentifier)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else {
+            return nil
+        }
+        return kilobytes * 1024
+    }
+
     var stateDirectory: String { directory.appendingPathComponent("state").path }
     var isRunning: Bool { process?.isRunning ?? false }
     var logText: String { String(decoding: log?.snapshot() ?? Data(), as: UTF8.self) }

@@ -1,0 +1,50 @@
+#!/usr/bin/python3
+"""A client that takes what it can and holds it: CONNECTIONS connections,
+each with up to CHANNELS SFTP channels, each opening FILES files under
+ops/ (one byte written, never closed).
+
+usage: resource_holder.py HOST PORT USER KEYFILE CONNECTIONS CHANNELS FILES HOLD_SECONDS
+
+Prints one JSON line: how many channels and files it got, and the first
+refusal of each kind; holds everything for HOLD_SECONDS, then closes.
+"""
+import json
+import os
+import sys
+import time
+
+import paramiko
+
+host, port, user, keyfile = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+connections, channels, files, hold = (int(v) for v in sys.argv[5:9])
+key = paramiko.Ed25519Key.from_private_key_file(keyfile)
+report = {"channels": 0, "files": 0, "channel_error": None, "file_error": None}
+held = []
+for c in range(connections):
+    client = paramiko.SSHClient()
+    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+    client.connect(host, port=port, username=user, pkey=key, allow_agent=False, look_for_keys=False, timeout=10)
+    held.append(client)
+    for h in range(channels):
+        try:
+            sftp = client.open_sftp()
+        except Exception as error:
+            report["channel_error"] = report["channel_error"] or str(error)
+            continue
+        report["channels"] += 1
+        held.append(sftp)
+        for f in range(files):
+            try:
+                handle = sftp.open(f"ops/c{c}-h{h}-f{f}.bin", "wb")
+                handle.write(b"x")
+                handle.flush()
+                held.append(handle)
+                report["files"] += 1
+            except Exception as error:
+                report["file_error"] = report["file_error"] or str(error)
+print(json.dumps(report))
+sys.stdout.flush()
+time.sleep(hold)
+# Leave without paramiko's close-at-exit chatter: the server sees the
+# connections drop, which is what a killed client does.
+os._exit(0)
