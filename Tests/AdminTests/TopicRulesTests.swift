@@ -27,12 +27,33 @@ import Testing
         #expect(rules.shortestRetention == 86_400)
     }
 
+    @Test func aDropToNamedUsersTakesTheStrictestRulesOfTheirTopics() throws {
+        let rules = try rules("""
+            MaxBatchSize 10G
+            PreSealHook /usr/bin/scan-all
+            Match Topic ops
+                MaxBatchSize 1G
+                SourceQuota 5G
+                PreSealHook /usr/bin/scan-ops
+                PreSealTimeout 5m
+            Match Topic finance
+                SourceQuota 2G
+            """)
+        let both = rules.policy(forUsersSubscribedTo: ["ops", "finance"])
+        #expect(both.maxBatchSize == 1 << 30)
+        #expect(both.sourceQuota == 2 << 30)
+        #expect(both.preSealHook == #"/usr/bin/scan-all "$1" && /usr/bin/scan-ops"#)
+        #expect(both.preSealTimeout == 300)
+        // A recipient on no topic gets the top level's rules.
+        #expect(rules.policy(forUsersSubscribedTo: []) == rules.policy(forTopic: nil))
+    }
+
     @Test func negatedPatternsExcludeTopics() throws {
         let rules = try rules("Match Topic reports-*,!reports-test\n  SourceQuota 1M\n")
         #expect(rules.policy(forTopic: "reports-day").sourceQuota == 1 << 20)
-        #expect(rules.policy(forTopic: "reports-test").sourceQuota == nil)
-        #expect(rules.policy(forTopic: "reports").sourceQuota == nil)
-        #expect(rules.policy(forTopic: "ops").sourceQuota == nil)
+        #expect(rules.policy(forTopic: "reports-test").sourceQuota == TopicPolicy.defaultSourceQuota)
+        #expect(rules.policy(forTopic: "reports").sourceQuota == TopicPolicy.defaultSourceQuota)
+        #expect(rules.policy(forTopic: "ops").sourceQuota == TopicPolicy.defaultSourceQuota)
     }
 
     @Test func nothingExpiresWithoutARetention() throws {

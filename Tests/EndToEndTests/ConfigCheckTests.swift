@@ -102,7 +102,7 @@ import Testing
         #expect(try ProcessRunner.run([batchd, "-t", "--config", good]).status == 0)
         let effective = try ProcessRunner.run([batchd, "-T", "--config", good]).stdout
         #expect(effective.contains("maxfilesize 2147483648\n"), "Match All ends the block")
-        #expect(effective.contains("retention 2592000\nmaxbatchsize none\nsourcequota 10737418240\npresealhook none\npresealtimeout 60\n"),
+        #expect(effective.contains("retention 2592000\nmaxbatchsize 68719476736\nsourcequota 10737418240\npresealhook none\npresealtimeout 60\n"),
                 "\(effective)")
         #expect(effective.contains("""
             match topic ops,reports-*,!reports-test

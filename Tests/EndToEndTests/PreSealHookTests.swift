@@ -139,6 +139,25 @@ struct PreSealHookTests {
         #expect(kinds == ["start", "end", "start", "end", "start", "end"], "\(events)")
     }
 
+    @Test func aTopicsHookAlsoVetsADropToItsSubscribersByName() throws {
+        let server = try TestServer()
+        let script = server.directory.appendingPathComponent("refuse.sh")
+        try "#!/bin/sh\necho \"ops allows no .exe\"\nexit 4\n".write(to: script, atomically: true, encoding: .utf8)
+        chmod(script.path, 0o755)
+        server.extraConfig = "Match Topic ops\n  PreSealHook \(script.path)"
+        let (alice, _) = try aliceAndOps(server)
+        defer { server.stop() }
+        let folder = server.directory.appendingPathComponent("drop")
+        try Tree.make(at: folder, ["x.exe": Data("MZ".utf8)])
+        // bob subscribes to ops: naming him instead of the topic does not
+        // skip the topic's hook.
+        let result = try server.scp([folder.appendingPathComponent("x.exe").path, "alice@127.0.0.1:@bob/"], key: alice, legacy: true)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("ops allows no .exe"), "\(result.stderr)")
+        let id = try #require(try server.waitForSettledBatches(1).first?["id"] as? Int)
+        #expect(try server.batch(id)["state"] as? String == "failed")
+    }
+
     @Test func aHookPastItsTimeoutIsKilledWithEverythingItStarted() throws {
         let server = try TestServer()
         // A child of the hook that would outlive it, were the group not killed.

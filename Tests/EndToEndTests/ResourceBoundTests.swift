@@ -3,7 +3,10 @@ import Testing
 
 /// A logged-in user cannot grow batchd without bound: a client that sends
 /// requests and never reads the replies stops being read once a channel's
-/// output is full, so batchd's memory levels off.
+/// output is full, so batchd's memory levels off; sessions, channels, open
+/// files and open batches stop at their limits with the reason. A session
+/// whose key is revoked, or whose user is removed, stops uploading at its
+/// next request and its batch is never sealed.
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct ResourceBoundTests {
     private static var clients: URL {
@@ -110,5 +113,43 @@ struct ResourceBoundTests {
             result = try attempt()
         }
         return result
+    }
+
+    @Test(arguments: ["key revoke", "user remove"])
+    func anOpenUploadStopsWhenItsKeyIsRevokedAndIsNotSealed(how: String) throws {
+        let (server, alice) = try TestServer.withAliceBobAndOps()
+        defer { server.stop() }
+        let uploader = Process()
+        uploader.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        uploader.arguments = [Self.clients.appendingPathComponent("slow_uploader.py").path, "127.0.0.1", String(server.port),
+                              "alice", alice, "8", "1"]
+        let output = Pipe()
+        uploader.standardOutput = output
+        uploader.standardError = FileHandle.nullDevice
+        try uploader.run()
+        defer { if uploader.isRunning { kill(uploader.processIdentifier, SIGKILL) } }
+        try server.waitForLog("batch opened")
+        if how == "key revoke" {
+            let listed = try server.batchctl(["key", "list", "alice", "--json"])
+            let fingerprint = try #require(
+                (try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])?.first?["fingerprint"] as? String)
+            try server.batchctl(["key", "revoke", fingerprint]).expectSuccess("key revoke")
+        } else {
+            try server.batchctl(["user", "remove", "alice"]).expectSuccess("user remove")
+        }
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let lines = text.split(separator: "\n")
+        // The sweep runs every 2 s: at most three more files got in, and
+        // everything after was refused with the reason.
+        let accepted = lines.filter { $0.hasPrefix("ok ") }.count
+        #expect(accepted >= 1 && accepted <= 4, "\(text)")
+        let firstRefusal = try #require(lines.firstIndex { $0.hasPrefix("refused ") }, "\(text)")
+        #expect(lines[firstRefusal].contains("revoked"), "\(text)")
+        #expect(!lines[firstRefusal...].contains { $0.hasPrefix("ok ") }, "\(text)")
+        let id = try #require(try server.waitForSettledBatches(1).first?["id"] as? Int)
+        let batch = try server.batch(id)
+        #expect(batch["state"] as? String == "failed", "\(batch)")
+        #expect((batch["failure"] as? String)?.contains("revoked") == true, "\(batch)")
+        #expect(!server.logText.contains("batch sealed"))
     }
 }

@@ -43,6 +43,8 @@ final class TestDelegate: SSHServerDelegate {
         switch words.first {
         case "echo":
             return EchoHandler()
+        case "digest":
+            return DigestHandler()
         case "payload":
             guard words.count == 2, let size = Int(words[1]) else { return nil }
             let handler = PayloadHandler(size: size)
@@ -76,6 +78,39 @@ final class EchoHandler: SSHChannelHandler {
     }
 
     func channelClosed(_ channel: SSHChannel) {}
+}
+
+/// Takes everything the client sends and answers, at EOF, with its length
+/// and FNV-1a hash: a big upload with nothing coming back, so the
+/// client's writes wait only for the window, never for its own reads.
+final class DigestHandler: SSHChannelHandler {
+    private var count = 0
+    private var hash = Digest.offset
+
+    func channel(_ channel: SSHChannel, received data: UnsafeRawBufferPointer) {
+        count += data.count
+        hash = Digest.fold(data, into: hash)
+    }
+
+    func channelReceivedEOF(_ channel: SSHChannel) {
+        channel.write("\(count) \(hash)\n")
+        channel.close(exitStatus: 5)
+    }
+
+    func channelClosed(_ channel: SSHChannel) {}
+}
+
+/// FNV-1a, 64 bits.
+enum Digest {
+    static let offset: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    static func fold(_ bytes: UnsafeRawBufferPointer, into hash: UInt64) -> UInt64 {
+        var hash = hash
+        for byte in bytes {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+        }
+        return hash
+    }
 }
 
 /// Writes `size` pattern bytes as fast as the client's window allows.

@@ -32,7 +32,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var eventLoops = 2
     public var pieceSize = 4 << 20
     public var compressionLevel: Int32 = 6
-    public var maxFileSize: UInt64 = 1 << 40
+    /// 16 GiB unless the config says otherwise.
+    public var maxFileSize: UInt64 = 16 << 30
     public var logLevel: Logger.Level = .info
     public var logFormat = LogFormat.text
     /// How relays among targets are ranked.

@@ -7,11 +7,18 @@ import BatchCore
 public struct TopicPolicy: Sendable, Equatable {
     /// Seconds a sealed batch is kept before it is purged; nil keeps it.
     public var retention: Int?
-    /// The most bytes of files one batch may hold; nil for no limit.
-    public var maxBatchSize: Int64?
+    /// The most bytes of files one batch may hold; nil for no limit. The
+    /// default bounds what one drop can make the server hold and compress.
+    public var maxBatchSize: Int64? = TopicPolicy.defaultMaxBatchSize
     /// The most bytes one source may drop to the topic in any 24 hours;
     /// nil for no limit.
-    public var sourceQuota: Int64?
+    public var sourceQuota: Int64? = TopicPolicy.defaultSourceQuota
+
+    /// 64 GiB a batch and 256 GiB a source a day unless the config says
+    /// otherwise: a size announced or set (a far WRITE, SETSTAT) counts in
+    /// full against them before anything is written.
+    public static let defaultMaxBatchSize: Int64 = 64 << 30
+    public static let defaultSourceQuota: Int64 = 256 << 30
     /// A shell command run on the staged files before sealing; nil for none.
     public var preSealHook: String?
     /// Seconds the hook may run before it is killed and the batch rejected.

@@ -18,6 +18,39 @@ public struct TopicRules: Sendable, Equatable {
         return policy
     }
 
+    /// The settings for a drop to named users, some of whom subscribe to
+    /// `topics`: the top level's, tightened by each of those topics' own, so
+    /// dropping to a topic's subscribers by name skips none of its rules.
+    /// The smallest MaxBatchSize and SourceQuota win, every distinct
+    /// PreSealHook runs (each must accept), with the longest timeout;
+    /// retention stays the top level's.
+    public func policy(forUsersSubscribedTo topics: [String]) -> TopicPolicy {
+        var policy = defaults
+        var hooks = defaults.preSealHook.map { [$0] } ?? []
+        for topic in topics {
+            let own = self.policy(forTopic: topic)
+            policy.maxBatchSize = TopicRules.smaller(policy.maxBatchSize, own.maxBatchSize)
+            policy.sourceQuota = TopicRules.smaller(policy.sourceQuota, own.sourceQuota)
+            if let hook = own.preSealHook, !hooks.contains(hook) {
+                hooks.append(hook)
+                policy.preSealTimeout = max(policy.preSealTimeout, own.preSealTimeout)
+            }
+        }
+        // PreSealHook runs `COMMAND "$1"`: each hook gets the folder, and
+        // the first to refuse stops the rest with its reason.
+        policy.preSealHook = hooks.isEmpty ? nil : hooks.joined(separator: " \"$1\" && ")
+        return policy
+    }
+
+    /// The stricter of two limits, nil meaning none.
+    private static func smaller(_ a: Int64?, _ b: Int64?) -> Int64? {
+        switch (a, b) {
+        case (nil, let b): return b
+        case (let a, nil): return a
+        case (let a?, let b?): return min(a, b)
+        }
+    }
+
     /// The shortest retention anywhere in the rules, which sets how often
     /// expired batches are looked for; nil when nothing expires.
     public var shortestRetention: Int? {

@@ -13,10 +13,33 @@ final class DropSession {
     private(set) var batches: [Destination: OpenBatch] = [:]
     private var knownDestinations: [Destination: Bool] = [:]
 
-    init(user: String, peer: String, context: IngestContext) {
+    /// The key this channel's session logged in with; once it is
+    /// revoked, nothing more is accepted and nothing open is sealed.
+    let credential: UploadCredential
+
+    init(user: String, peer: String, key: String, context: IngestContext) {
         self.user = user
         self.peer = peer
         self.context = context
+        credential = UploadCredential(user: user, key: key)
+        context.credentials.register(credential)
+    }
+
+    deinit {
+        context.credentials.unregister(credential)
+    }
+
+    /// The refusal every request gets once the session's key is revoked or
+    /// its user removed; nil while it may go on.
+    var revocation: IngestError? {
+        credential.isRevoked ? .revoked : nil
+    }
+
+    /// The key was revoked: every batch this channel opened is failed, not
+    /// sealed, and the channel takes nothing more.
+    func abandonAll() {
+        for batch in batches.values { batch.abandon(reason: IngestError.revoked.description) }
+        batches.removeAll()
     }
 
     /// Whether `destination` names recipients that exist now.
@@ -57,7 +80,8 @@ final class DropSession {
         }
     }
 
-    /// The channel closed: every batch it opened is sealed.
+    /// The channel closed: every batch it opened is sealed (abandoned when
+    /// the key was revoked meanwhile).
     func sealAll() {
         sealAll { _ in }
     }
@@ -65,6 +89,7 @@ final class DropSession {
     /// Seals every batch this channel opened; `completion` gets their
     /// outcomes, on another thread, once all are recorded.
     func sealAll(completion: @escaping @Sendable ([SealOutcome]) -> Void) {
+        if credential.isRevoked { abandonAll() }
         let open = Array(batches.values)
         batches.removeAll()
         guard !open.isEmpty else { return completion([]) }

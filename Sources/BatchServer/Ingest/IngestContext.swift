@@ -1,3 +1,4 @@
+import BatchCore
 import BatchStore
 import Dispatch
 import Logging
@@ -15,6 +16,20 @@ struct IngestContext: Sendable {
     /// Limits, retention and the pre-seal hook for drops to `topic` (to
     /// named users when nil), as the config now says.
     func policy(forTopic topic: String?) -> TopicPolicy { settings.current.topics.policy(forTopic: topic) }
+    /// The settings for a drop to `destination`: a topic's own, or for
+    /// named users the top level's tightened by every topic one of them
+    /// subscribes to (see `TopicRules.policy(forUsersSubscribedTo:)`).
+    func policy(for destination: Destination) throws(IngestError) -> TopicPolicy {
+        guard case .users(let names) = destination else { return policy(forTopic: destination.topicName) }
+        let recipients = Set(names)
+        let topics: [String]
+        do {
+            topics = try catalogue.topics().filter { !recipients.isDisjoint(with: $0.subscribers) }.map(\.name)
+        } catch {
+            throw .storage("cannot read the recipients' topics: \(error)")
+        }
+        return settings.current.topics.policy(forUsersSubscribedTo: topics)
+    }
     /// Bytes of open batches, which quotas count beside sealed ones.
     let ledger = QuotaLedger()
     let logger: Logger
@@ -26,6 +41,8 @@ struct IngestContext: Sendable {
     let openFiles = UserAllowance()
     /// Batches each user has open, against MaxOpenBatchesPerUser.
     let openBatches = UserAllowance()
+    /// The keys of open upload channels, for the revocation sweep.
+    let credentials = CredentialWatch()
     /// Pre-seal hooks running per user, MaxPreSealHooksPerUser at a time.
     let hookGate = PreSealHookGate()
     /// Uploads in progress and bytes ingested, for metrics.

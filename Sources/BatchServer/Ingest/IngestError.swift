@@ -28,6 +28,8 @@ public enum IngestError: Error, Sendable, Equatable, CustomStringConvertible {
     case tooManyOpenBatches(Int)
     case unsupported(String)
     case storage(String)
+    /// The session's key was revoked, or its user removed, during the upload.
+    case revoked
 
     public var description: String {
         switch self {
@@ -73,6 +75,8 @@ public enum IngestError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(what) is not supported by batchd"
         case .storage(let reason):
             return "the server could not store the upload: \(reason)"
+        case .revoked:
+            return "the key this session logged in with has been revoked (or its user removed); the upload was not sealed"
         }
     }
 

@@ -46,13 +46,21 @@ final class OpenBatch {
             context.openBatches.give(for: source)
             throw IngestError(error)
         }
+        let policy: TopicPolicy
+        do {
+            policy = try context.policy(for: destination)
+        } catch {
+            try? context.catalogue.discardBatch(id: id)
+            context.openBatches.give(for: source)
+            throw error
+        }
+        self.policy = policy
         self.destination = destination
         self.source = source
         self.context = context
         stagingDirectory = context.layout.staging + "/\(id)"
         archiver = BatchArchiver(batch: id, archivePath: context.layout.archive(batch: id),
                                  pieceSize: context.pieceSize, level: context.compressionLevel)
-        policy = context.policy(forTopic: destination.topicName)
         budget = BatchBudget(destination: destination, source: source, policy: policy, ledger: context.ledger,
                              catalogue: context.catalogue)
         logger = context.logger
@@ -254,19 +262,7 @@ final class OpenBatch {
     /// catalogue has it.
     func seal(completion: @escaping @Sendable (SealOutcome) -> Void = { _ in }) {
         guard !isSealing else { return }
-        isSealing = true
-        context.counters.uploadsInProgress.subtract(1, ordering: .relaxed)
-        let group = context.pendingSeals
-        group.enter()
-        let budget = self.budget
-        let (openBatches, source) = (context.openBatches, self.source)
-        let completion: @Sendable (SealOutcome) -> Void = { outcome in
-            // Sealed bytes are in the catalogue now; failed ones count for nothing.
-            budget.release()
-            openBatches.give(for: source)
-            completion(outcome)
-            group.leave()
-        }
+        let completion = end(then: completion)
         var dropped: [String] = []
         for case (let key, .file(let file)) in entries where !file.isComplete {
             if file.isArchived { rebuildNeeded = true }
@@ -340,6 +336,43 @@ final class OpenBatch {
                     completion(outcome)
                 }
             })
+        }
+    }
+
+    /// Fails the batch without sealing it: its files are dropped, the
+    /// catalogue records `reason`, nothing is offered. For a batch whose
+    /// source lost the right to drop it (a revoked key, a removed user).
+    func abandon(reason: String, completion: @escaping @Sendable (SealOutcome) -> Void = { _ in }) {
+        guard !isSealing else { return }
+        let completion = end(then: completion)
+        for case .file(let file) in entries.values { file.abandon() }
+        entries.removeAll()
+        let recorder = SealRecorder(id: id, archivePath: archiver.archivePath, stagingDirectory: stagingDirectory,
+                                    catalogue: context.catalogue, notifier: context.notifier, logger: logger)
+        logger.warning("batch abandoned, not sealed", metadata: ["reason": "\(reason)"])
+        archiver.discard {
+            let outcome = recorder.fail(reason)
+            recorder.removeStaging()
+            completion(outcome)
+        }
+    }
+
+    /// Marks the batch ending (sealing or abandoned) and returns
+    /// `completion` wrapped to give back what the batch held once the
+    /// catalogue has its outcome; shutdown waits for it.
+    private func end(then completion: @escaping @Sendable (SealOutcome) -> Void) -> @Sendable (SealOutcome) -> Void {
+        isSealing = true
+        context.counters.uploadsInProgress.subtract(1, ordering: .relaxed)
+        let group = context.pendingSeals
+        group.enter()
+        let budget = self.budget
+        let (openBatches, source) = (context.openBatches, self.source)
+        return { outcome in
+            // Sealed bytes are in the catalogue now; failed ones count for nothing.
+            budget.release()
+            openBatches.give(for: source)
+            completion(outcome)
+            group.leave()
         }
     }
 

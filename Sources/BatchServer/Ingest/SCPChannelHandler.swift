@@ -43,6 +43,12 @@ final class SCPChannelHandler: SSHChannelHandler, @unchecked Sendable {
     // MARK: - SSHChannelHandler
 
     func channel(_ channel: SSHChannel, received data: UnsafeRawBufferPointer) {
+        if let revoked = drops.revocation {
+            logger.warning("data after the key was revoked; upload abandoned")
+            current = nil
+            drops.abandonAll()
+            return fail(revoked.description, on: channel)
+        }
         do {
             for event in try parser.feed(data) {
                 try handle(event, on: channel)

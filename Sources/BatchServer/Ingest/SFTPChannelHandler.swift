@@ -34,6 +34,11 @@ final class SFTPChannelHandler: SSHChannelHandler {
             while !channel.isClosed, let packet = try framer.nextPacket() {
                 let reply = respond(to: packet, on: channel)
                 if let reply { channel.write(reply.encode()) }
+                if drops.credential.isRevoked {
+                    // The refusal went out first; then the channel ends.
+                    channel.close(exitStatus: 1)
+                    return
+                }
             }
         } catch {
             logger.warning("SFTP protocol error, closing channel", metadata: ["error": "\(error)"])
@@ -69,6 +74,15 @@ final class SFTPChannelHandler: SSHChannelHandler {
             channel.writeStderr("batchd: \(error)\n")
             channel.close(exitStatus: 1)
             return nil
+        }
+        if let revoked = drops.revocation {
+            // Checked before every request: a revoked key's upload stops
+            // here, and what it wrote is failed, never sealed.
+            logger.warning("request after the key was revoked; upload abandoned")
+            handles.removeAll()
+            drops.abandonAll()
+            channel.writeStderr("batchd: \(revoked)\n")
+            return request.id.map { .status(id: $0, code: .permissionDenied, message: revoked.description) }
         }
         if case .initialize = request {
             initialized = true
@@ -114,12 +128,11 @@ final class SFTPChannelHandler: SSHChannelHandler {
                 }
                 try batch.write(file, data, at: offset)
             } catch {
-                // A file refused for its size is never archived cut short:
-                // it leaves the batch, and later writes to it fail too.
-                switch error {
-                case .fileTooLarge, .batchTooLarge, .quotaExceeded: try? batch.remove(file.path)
-                default: break
-                }
+                // A file whose write failed (refused for its size, or the
+                // disk full) is never archived cut short or with a hole: it
+                // leaves the batch, later writes to it fail too, and a CLOSE
+                // cannot bring it back.
+                try? batch.remove(file.path)
                 throw error
             }
             return ok(id)

@@ -18,10 +18,12 @@ struct SealRecorder: Sendable {
     let logger: Logger
 
     /// Records the batch sealed with `files` when `result` is an archive,
-    /// failed otherwise, logging `message` on success; then removes staging.
+    /// logging `message`, and removes staging. When the archive could not
+    /// be built (a full disk) or the seal not recorded, staging is kept and
+    /// the batch stays finished-but-unsealed, so the next start seals it
+    /// again from its staged files: a seal that fails loses nothing.
     @discardableResult
     func record(_ result: Result<ArchiveSummary, IngestError>, files: [FileEntry], message: Logger.Message) -> SealOutcome {
-        defer { removeStaging() }
         switch result {
         case .success(let summary):
             CrashPoint.seal.reached()
@@ -37,15 +39,20 @@ struct SealRecorder: Sendable {
                     "to": "\(NameListText.abbreviated(recipients))",
                 ])
                 notifier.batchSealed(id, recipients: recipients)
+                removeStaging()
                 return .sealed(id)
             } catch {
-                logger.error("cannot record sealed batch", metadata: ["error": "\(error)"])
-                return fail("\(error)")
+                return keptForRetry("\(error)")
             }
         case .failure(let error):
-            logger.error("batch failed", metadata: ["error": "\(error)"])
-            return fail(error.description)
+            return keptForRetry(error.description)
         }
+    }
+
+    private func keptForRetry(_ reason: String) -> SealOutcome {
+        logger.error("cannot seal the batch now; its files stay in staging and the next start seals it",
+                     metadata: ["error": "\(reason)"])
+        return .failed(batch: id, reason: "\(reason); its files are kept, and batchd seals it when it next starts")
     }
 
     /// Records the batch failed for `reason`.

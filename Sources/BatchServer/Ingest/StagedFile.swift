@@ -132,10 +132,13 @@ final class StagedFile {
     }
 
     /// Closes the descriptor without completing (connection dropped), or
-    /// takes the file out of the batch (replaced or removed): its bytes no
-    /// longer count against the batch's limits.
+    /// takes the file out of the batch (replaced, removed, or its write
+    /// failed): its bytes no longer count against the batch's limits, and
+    /// its staged copy is deleted at once, so a disk filled by a failed
+    /// upload has room again for the files after it.
     func abandon() {
         closeDescriptor()
+        if !isReleased { unlink(stagingPath) }
         if !isReleased {
             isReleased = true
             budget.shrink(by: Int64(size))

@@ -69,7 +69,10 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
         self.server = server
         let timer = DispatchSource.makeTimerSource(queue: .global(qos: .utility))
         timer.schedule(deadline: .now() + .seconds(2), repeating: .seconds(2))
-        timer.setEventHandler { [notifier = context.notifier] in notifier.checkRevocations() }
+        timer.setEventHandler { [notifier = context.notifier, context, logger] in
+            notifier.checkRevocations()
+            context.credentials.sweep(catalogue: context.catalogue, logger: logger)
+        }
         timer.resume()
         revocationTimer = timer
         sweeper.start()
@@ -137,7 +140,7 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
         switch request {
         case .subsystem("sftp"):
             guard role == .source else { return refuse(request, role: role, log: log, channel: channel) }
-            return SFTPChannelHandler(drops: DropSession(user: session.user, peer: session.peer, context: context), logger: log)
+            return SFTPChannelHandler(drops: DropSession(user: session.user, peer: session.peer, key: session.key.base64, context: context), logger: log)
         case .subsystem(let name):
             log.notice("unknown subsystem refused", metadata: ["subsystem": "\(name)"])
             return nil
@@ -188,7 +191,7 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
         case "scp":
             guard role == .source else { return refuse(.exec(line), role: role, log: log, channel: channel) }
             return SCPChannelHandler(arguments: Array(words.dropFirst()), channel: channel,
-                                     drops: DropSession(user: session.user, peer: session.peer, context: context), logger: log)
+                                     drops: DropSession(user: session.user, peer: session.peer, key: session.key.base64, context: context), logger: log)
         case "batches":
             guard role == .source || role == .admin else { return refuse(.exec(line), role: role, log: log, channel: channel) }
             var arguments = ["batch", "list", "--source", session.user]
