@@ -87,6 +87,40 @@ struct HostileUploadTests {
         #expect(show.stdout.contains("no\\e[2J"), "\(show.stdout.debugDescription)")
         #expect(!show.stdout.unicodeScalars.contains { $0 != "\n" && TerminalTextCheck.isControl($0) })
     }
+
+    @Test func aSizeSetFarBeyondWhatWasWrittenCountsInFullAndIsRefused() throws {
+        let (server, alice) = try TestServer.withAliceBobAndOps()
+        defer { server.stop() }
+        // 16 bytes written, then FSETSTAT to 50 GiB, then a WRITE at 40 GiB:
+        // each would be a hole that costs the server a core deflating zeros.
+        let script = """
+            import paramiko, sys
+            key = paramiko.Ed25519Key.from_private_key_file(sys.argv[2])
+            client = paramiko.SSHClient(); client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+            client.connect("127.0.0.1", port=int(sys.argv[1]), username="alice", pkey=key, allow_agent=False, look_for_keys=False)
+            sftp = client.open_sftp()
+            def set_size(handle):
+                handle.truncate(50 << 30)
+            def write_far(handle):
+                handle.seek(40 << 30); handle.write(b"x"); handle.flush()
+            for name, grow in (("set.bin", set_size), ("far.bin", write_far)):
+                handle = sftp.open("ops/" + name, "wb"); handle.write(b"0123456789abcdef"); handle.flush()
+                try:
+                    grow(handle); print("accepted", name)
+                except IOError as error:
+                    print("refused", name, error)
+                try:
+                    handle.close()
+                except IOError:
+                    pass
+            """
+        let result = try ProcessRunner.run(["/usr/bin/python3", "-c", script, String(server.port), alice])
+        #expect(result.stdout.contains("refused set.bin") && result.stdout.contains("refused far.bin"), "\(result.stdout)\(result.stderr)")
+        #expect(!result.stdout.contains("accepted"), "\(result.stdout)")
+        // Neither file is in a batch: nothing was sealed.
+        usleep(500_000)
+        #expect(!server.logText.contains("batch sealed"), "\(server.logText)")
+    }
 }
 
 /// The controls a terminal acts on, spelled out here rather than taken from

@@ -147,13 +147,13 @@ final class SFTPChannelHandler: SSHChannelHandler {
             throw .writeOnly("file")
         case .setstat(_, let raw, let attrs):
             let path = try resolve(raw)
-            if let (_, relative, batch) = try locate(path), !relative.isEmpty, case .file(let file)? = batch?.entry(relative) {
-                try apply(attrs, to: file)
+            if let (_, relative, batch) = try locate(path), !relative.isEmpty, let batch, case .file(let file)? = batch.entry(relative) {
+                try apply(attrs, to: file, in: batch)
             }
             return ok(id)
         case .fsetstat(_, let handle, let attrs):
-            if case .file(_, let file)? = try lookup(handle) {
-                try apply(attrs, to: file)
+            if case .file(let batch, let file)? = try lookup(handle) {
+                try apply(attrs, to: file, in: batch)
             }
             return ok(id)
         case .mkdir(_, let raw, let attrs):
@@ -253,12 +253,20 @@ final class SFTPChannelHandler: SSHChannelHandler {
         try batch.rename(fromRelative, to: toRelative, replace: replace)
     }
 
-    private func apply(_ attrs: SFTPAttributes, to file: StagedFile) throws(IngestError) {
+    private func apply(_ attrs: SFTPAttributes, to file: StagedFile, in batch: OpenBatch) throws(IngestError) {
         if let permissions = attrs.permissions { file.mode = permissions & TarHeader.permissionBits }
         if let mtime = attrs.mtime { file.mtime = Int64(mtime) }
         if let size = attrs.size, file.isOpen, size != file.size {
-            guard size <= drops.context.maxFileSize else { throw .fileTooLarge(file.path, drops.context.maxFileSize) }
-            try file.resize(to: size)
+            do throws(IngestError) {
+                guard size <= drops.context.maxFileSize else { throw .fileTooLarge(file.path, drops.context.maxFileSize) }
+                try file.resize(to: size)
+            } catch {
+                // The size the client wanted is refused: the file is not
+                // what it meant to send, so it leaves the batch, as after a
+                // failed write.
+                try? batch.remove(file.path)
+                throw error
+            }
         }
     }
 
