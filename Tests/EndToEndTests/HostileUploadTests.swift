@@ -121,6 +121,44 @@ struct HostileUploadTests {
         usleep(500_000)
         #expect(!server.logText.contains("batch sealed"), "\(server.logText)")
     }
+
+    @Test func aTargetCannotPointItsPeersAtAnAddressOfItsChoosing() throws {
+        let (server, alice) = try TestServer.withAliceBobAndOps()
+        defer { server.stop() }
+        try server.addUser("carol", role: "target")
+        try server.batchctl(["topic", "subscribe", "ops", "carol"]).expectSuccess()
+        let client = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Clients/announcing_subscriber.py").path
+        func subscriber(_ user: String, listen: String) throws -> (Process, Pipe) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            process.arguments = [client, user, listen, "6", "ssh"] + server.sshOptions
+                + ["-p", String(server.port), "-i", server.keyPath(user), "\(user)@127.0.0.1"]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return (process, output)
+        }
+        // bob says his peers should fetch from 10.9.9.9 (or a loopback
+        // service of the server's host); carol serves nothing.
+        let (bob, _) = try subscriber("bob", listen: "10.9.9.9:7000")
+        let (carol, carolOut) = try subscriber("carol", listen: "-")
+        defer { for process in [bob, carol] where process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        usleep(800_000)
+        let folder = server.directory.appendingPathComponent("drop")
+        try Tree.make(at: folder, ["a.txt": Data("a".utf8)])
+        try server.scp([folder.appendingPathComponent("a.txt").path, "alice@127.0.0.1:ops/"], key: alice).expectSuccess()
+        let plans = String(decoding: carolOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let sources = plans.split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["sources"] as? [[String: Any]]
+        }.flatMap { $0 }
+        let bobs = sources.filter { $0["name"] as? String == "bob" }
+        #expect(!bobs.isEmpty, "carol was never planned to fetch from bob: \(plans)")
+        #expect(bobs.allSatisfy { $0["address"] as? String == "127.0.0.1:7000" }, "\(plans)")
+        #expect(!plans.contains("10.9.9.9"), "\(plans)")
+        #expect(server.logText.contains("replaced by the one it connected from"))
+    }
 }
 
 /// The controls a terminal acts on, spelled out here rather than taken from

@@ -28,9 +28,14 @@ final class RelayCoordinator: Sendable {
             endpoints.withLock { _ = $0.removeValue(forKey: user) }
             return
         }
-        var host = address.host
-        if address.isWildcard || host == "0.0.0.0" || host == "::" {
-            host = PeerAddress.host(of: peer)
+        // Other targets are sent where the server saw this one connect from,
+        // never where it says: a target cannot point its peers at a loopback
+        // service or someone else's host. Only the port is its own to give.
+        let host = PeerAddress.host(of: peer)
+        if !(address.isWildcard || address.host == "0.0.0.0" || address.host == "::"), address.host != host {
+            logger.notice("a target's announced peer address is replaced by the one it connected from", metadata: [
+                "user": "\(user)", "announced": "\(TerminalText.escaped(address.host))", "used": "\(host)",
+            ])
         }
         let spelled = host.contains(":") ? "[\(host)]:\(address.port)" : "\(host):\(address.port)"
         endpoints.withLock { $0[user] = PeerEndpoint(address: spelled, hostKey: hostKey) }
