@@ -32,6 +32,9 @@ public enum ExtractionError: Error, Sendable, Equatable, CustomStringConvertible
     case hardLinkEntry(entry: String, target: String)
     /// An entry is a symbolic link pointing at `target`.
     case symbolicLinkEntry(entry: String, target: String)
+    /// Unpacking `entry` would pass `limit` bytes in all: more than the
+    /// disk's free space or the allowed expansion (`reason` says which).
+    case expandsTooFar(entry: String, limit: Int64, reason: String)
     /// libarchive could not create or fill the entry on disk.
     case writeFailed(entry: String, reason: String)
     /// The finished folder could not be moved to its final name.
@@ -69,6 +72,8 @@ public enum ExtractionError: Error, Sendable, Equatable, CustomStringConvertible
             return "entry '\(entry)' is a hard link to '\(target)', and links are never extracted; \(notExtracted)"
         case .symbolicLinkEntry(let entry, let target):
             return "entry '\(entry)' is a symbolic link to '\(target)', and links are never extracted; \(notExtracted)"
+        case .expandsTooFar(let entry, let limit, let reason):
+            return "extracting '\(entry)' would write more than \(limit) bytes in all, \(reason); the archive stays in the inbox"
         case .writeFailed(let entry, let reason):
             return "cannot write entry '\(entry)': \(reason); \(notExtracted)"
         case .publishFailed(let destination, let code):

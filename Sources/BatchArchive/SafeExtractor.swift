@@ -49,10 +49,11 @@ public enum SafeExtractor {
     /// list and remove them. Modification times are kept; ownership never changes.
     ///
     /// - Returns: how many files and folders were written, and the file bytes.
-    public static func extract(archive: String, into destination: String) throws(ExtractionError) -> ExtractionSummary {
+    public static func extract(archive: String, into destination: String,
+                               limits: ExtractionLimits = .standard) throws(ExtractionError) -> ExtractionSummary {
         let partial = try PartialFolder(for: destination)
         do throws(ExtractionError) {
-            let summary = try unpackAlone(archive: archive, into: partial.path)
+            let summary = try unpackAlone(archive: archive, into: partial.path, limits: limits)
             try partial.publish()
             return summary
         } catch {
@@ -61,16 +62,18 @@ public enum SafeExtractor {
     }
 
     /// `unpack`, with no other disk writer in the process meanwhile.
-    private static func unpackAlone(archive: String, into root: String) throws(ExtractionError) -> ExtractionSummary {
+    private static func unpackAlone(archive: String, into root: String,
+                                    limits: ExtractionLimits) throws(ExtractionError) -> ExtractionSummary {
         diskWriterLock.lock()
         defer { diskWriterLock.unlock() }
-        return try unpack(archive: archive, into: root)
+        return try unpack(archive: archive, into: root, limits: limits)
     }
 
     /// Writes every entry of `archive` below `root`. The reader and the disk
     /// writer are owned by this call alone and freed exactly once by `defer`,
     /// whichever way it leaves.
-    private static func unpack(archive: String, into root: String) throws(ExtractionError) -> ExtractionSummary {
+    private static func unpack(archive: String, into root: String,
+                               limits: ExtractionLimits) throws(ExtractionError) -> ExtractionSummary {
         // Opened here rather than by libarchive so that a missing or
         // unreadable file is told apart from one that is not a gzip'd tar.
         let file = open(archive, O_RDONLY | O_CLOEXEC)
@@ -86,6 +89,7 @@ public enum SafeExtractor {
         guard info.st_mode & S_IFMT == S_IFREG else {
             throw .archiveUnreadable(archive: archive, reason: "it is not a regular file")
         }
+        let allowed = try room(for: Int64(info.st_size), in: root, limits: limits)
 
         guard let reader = archive_read_new() else { throw .outOfMemory }
         defer { archive_read_free(reader) }
@@ -131,6 +135,14 @@ public enum SafeExtractor {
             let permissions = archive_entry_perm(entry) & 0o775
             archive_entry_set_perm(entry, isDirectory ? permissions | 0o755 : permissions)
 
+            if !isDirectory {
+                // Checked from the header before anything is written; data
+                // past the header's size is refused in copyData.
+                let size = max(Int64(archive_entry_size(entry)), 0)
+                guard summary.bytes + size <= allowed.bytes else {
+                    throw .expandsTooFar(entry: rawPath, limit: allowed.bytes, reason: allowed.reason)
+                }
+            }
             guard archive_write_header(writer, entry) == ARCHIVE_OK else {
                 throw .writeFailed(entry: rawPath, reason: message(of: writer))
             }
@@ -148,6 +160,24 @@ public enum SafeExtractor {
             throw .writeFailed(entry: root, reason: message(of: writer))
         }
         return summary
+    }
+
+    /// What an archive of `archiveSize` bytes may unpack to below `root`:
+    /// the smaller of its allowed expansion and the free space less the
+    /// reserve, with which of the two it is.
+    private static func room(for archiveSize: Int64, in root: String,
+                             limits: ExtractionLimits) throws(ExtractionError) -> (bytes: Int64, reason: String) {
+        var disk = statvfs()
+        guard statvfs(root, &disk) == 0 else {
+            throw .writeFailed(entry: root, reason: String(cString: strerror(errno)))
+        }
+        let free = Int64(disk.f_bavail) * Int64(disk.f_frsize) - limits.reserve
+        let expansion = max(archiveSize, 1).multipliedReportingOverflow(by: Int64(limits.maxExpansion))
+        let byExpansion = expansion.overflow ? Int64.max : expansion.partialValue
+        if free < byExpansion {
+            return (max(free, 0), "the disk has that much free beyond its reserve of \(limits.reserve) bytes")
+        }
+        return (byExpansion, "\(limits.maxExpansion) times the archive's size")
     }
 
     /// Streams the current entry's content into the file just created.

@@ -282,7 +282,8 @@ final class DeliveryJob: @unchecked Sendable {
         let folder = inbox.extractPath(of: offer)
         guard !FileManager.default.fileExists(atPath: folder) else { return }
         do {
-            let summary = try SafeExtractor.extract(archive: archive, into: folder)
+            let limits = ExtractionLimits(maxExpansion: configuration.maxExpansion, reserve: ExtractionLimits.standard.reserve)
+            let summary = try SafeExtractor.extract(archive: archive, into: folder, limits: limits)
             logger.info("extracted", metadata: ["path": "\(folder)", "files": "\(summary.files)"])
         } catch {
             throw .extraction(error.description)

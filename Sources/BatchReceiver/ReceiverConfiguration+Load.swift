@@ -4,7 +4,7 @@ import Foundation
 extension ReceiverConfiguration {
     /// The batchd-recv.conf(5) keywords.
     public static let keywords: Set<String> = [
-        "Server", "User", "Identity", "Inbox", "KnownHosts", "AcceptNewHostKey", "Accept", "Extract", "Listen",
+        "Server", "User", "Identity", "Inbox", "KnownHosts", "AcceptNewHostKey", "Accept", "Extract", "MaxExpansion", "Listen",
     ]
 
     /// Reads a batchd-recv.conf(5) file; every error names the file, line and keyword.
@@ -32,6 +32,7 @@ extension ReceiverConfiguration {
                 }
                 settings.accept = policy
             case "extract": settings.extract = try line.bool()
+            case "maxexpansion": settings.maxExpansion = try line.integer(in: 1...100_000)
             case "listen": settings.listen = try line.hostPort()
             default: throw line.error(.unknownKeyword(line.keyword))
             }

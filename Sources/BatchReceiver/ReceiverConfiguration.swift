@@ -1,3 +1,4 @@
+import BatchArchive
 import BatchCore
 import SSHKit
 
@@ -22,6 +23,8 @@ public struct ReceiverConfiguration: Sendable {
     public var acceptNewHostKey = false
     public var accept = AcceptPolicy.auto
     public var extract = false
+    /// How many times its archive's size an extraction may write.
+    public var maxExpansion = ExtractionLimits.standard.maxExpansion
     public var once = false
     /// Where to serve pieces to peer targets; nil serves none.
     public var listen: HostPort?

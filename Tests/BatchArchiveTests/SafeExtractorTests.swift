@@ -290,6 +290,44 @@ private func modeAndTime(_ path: String) throws -> (mode: Int, mtime: Int) {
         #expect(try modeAndTime(arena.destination + "/private").mode == 0o755)
     }
 
+    @Test func anArchiveThatExpandsPastItsLimitIsRefusedBeforeWritingIt() throws {
+        let arena = try Arena()
+        // 16 MiB of zeros in a few kilobytes: a small bomb.
+        try pythonArchive("""
+        f("fine.txt", b"ok")
+        f("zeros.bin", bytes(16 << 20))
+        """, at: arena.archive)
+        let size = try FileManager.default.attributesOfItem(atPath: arena.archive)[.size] as? Int ?? 0
+        let limits = ExtractionLimits(maxExpansion: 100, reserve: 0)
+        let before = try arena.snapshot()
+        #expect {
+            try SafeExtractor.extract(archive: arena.archive, into: arena.destination, limits: limits)
+        } throws: { error in
+            guard case .expandsTooFar(let entry, let limit, let reason)? = error as? ExtractionError else { return false }
+            return entry == "zeros.bin" && limit == Int64(size * 100) && reason.contains("100 times")
+        }
+        #expect(try arena.snapshot() == before)
+        #expect(!FileManager.default.fileExists(atPath: arena.destination))
+        // The same archive with room to expand is extracted whole.
+        let summary = try SafeExtractor.extract(archive: arena.archive, into: arena.destination,
+                                                limits: ExtractionLimits(maxExpansion: 100_000, reserve: 0))
+        #expect(summary.bytes == (16 << 20) + 2)
+    }
+
+    @Test func anArchiveLargerThanTheFreeSpaceIsRefused() throws {
+        let arena = try Arena()
+        try pythonArchive(#"f("zeros.bin", bytes(1 << 20))"#, at: arena.archive)
+        // A reserve larger than any disk: no room at all.
+        let limits = ExtractionLimits(maxExpansion: 100_000, reserve: Int64.max / 2)
+        #expect {
+            try SafeExtractor.extract(archive: arena.archive, into: arena.destination, limits: limits)
+        } throws: { error in
+            guard case .expandsTooFar(_, _, let reason)? = error as? ExtractionError else { return false }
+            return reason.contains("free")
+        }
+        #expect(!FileManager.default.fileExists(atPath: arena.destination))
+    }
+
     @Test func existingDestinationFolderIsRefusedAndKept() throws {
         let arena = try Arena()
         try arena.scratch.write(Data("earlier delivery\n".utf8), to: "inbox/42-nightly/old.txt")
