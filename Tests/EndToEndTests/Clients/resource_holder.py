@@ -13,17 +13,14 @@ import os
 import sys
 import time
 
-import paramiko
+from login import connect
 
 host, port, user, keyfile = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 connections, channels, files, hold = (int(v) for v in sys.argv[5:9])
-key = paramiko.Ed25519Key.from_private_key_file(keyfile)
 report = {"channels": 0, "files": 0, "channel_error": None, "file_error": None}
 held = []
 for c in range(connections):
-    client = paramiko.SSHClient()
-    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-    client.connect(host, port=port, username=user, pkey=key, allow_agent=False, look_for_keys=False, timeout=10)
+    client = connect(host, port, user, keyfile)
     held.append(client)
     for h in range(channels):
         try:

@@ -10,14 +10,11 @@ Prints a line per file: "ok NAME" or "refused NAME: REASON"; exits 0.
 import sys
 import time
 
-import paramiko
+from login import connect
 
 host, port, user, keyfile = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 count, pause = int(sys.argv[5]), float(sys.argv[6])
-key = paramiko.Ed25519Key.from_private_key_file(keyfile)
-client = paramiko.SSHClient()
-client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-client.connect(host, port=port, username=user, pkey=key, allow_agent=False, look_for_keys=False, timeout=10)
+client = connect(host, port, user, keyfile)
 sftp = client.open_sftp()
 for index in range(count):
     name = f"file{index}.txt"

@@ -14,14 +14,11 @@ import struct
 import sys
 import time
 
-import paramiko
+from login import connect
 
 host, port, user, keyfile = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 seconds, count = float(sys.argv[5]), int(sys.argv[6])
-key = paramiko.Ed25519Key.from_private_key_file(keyfile)
-client = paramiko.SSHClient()
-client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-client.connect(host, port=port, username=user, pkey=key, allow_agent=False, look_for_keys=False, timeout=10)
+client = connect(host, port, user, keyfile)
 transport = client.get_transport()
 
 
