@@ -17,11 +17,11 @@ enum OfferPrompt {
         // Names come from the source's client: shown escaped, so a name
         // holding ESC [ 2 J cannot clear or rewrite this terminal.
         var text = "\nBatch \(offer.batch) from \(TerminalText.escaped(offer.source)) to \(TerminalText.escaped(offer.destination)): "
-        text += "\(offer.files.count) file\(offer.files.count == 1 ? "" : "s"), \(ByteCountText.format(offer.size)) compressed\n"
+        text += "\(offer.totalFiles) file\(offer.totalFiles == 1 ? "" : "s"), \(ByteCountText.format(offer.size)) compressed\n"
         for file in offer.files.prefix(20) {
             text += "  \(TerminalText.escaped(file.path))  (\(ByteCountText.format(file.size)))\n"
         }
-        if offer.files.count > 20 { text += "  … and \(offer.files.count - 20) more\n" }
+        if offer.totalFiles > 20 { text += "  … and \(offer.totalFiles - 20) more\n" }
         text += "Accept? [y = yes, n = no, or type a reason to decline]: "
         tty.write(Data(text.utf8))
         let line = readLine(from: tty).trimmingCharacters(in: .whitespaces)

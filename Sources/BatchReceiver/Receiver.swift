@@ -183,7 +183,7 @@ public final class Receiver: @unchecked Sendable {
         var log = logger
         log[metadataKey: "batch"] = "\(offer.batch)"
         log.info("offer", metadata: ["source": "\(offer.source)", "destination": "\(offer.destination)",
-                                     "files": "\(offer.files.count)", "size": "\(offer.size)"])
+                                     "files": "\(offer.totalFiles)", "size": "\(offer.size)"])
         let decision: OfferPrompt.Answer
         switch configuration.accept {
         case .auto: decision = .accept

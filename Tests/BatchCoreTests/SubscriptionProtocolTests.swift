@@ -121,6 +121,32 @@ private struct SeededGenerator: RandomNumberGenerator {
         #expect(try SubscriptionMessage.decode(payload: Array(bytes.dropFirst(4))) == .offer(offer))
     }
 
+    @Test func anOfferOfTwentyThousandFilesListsTheFirstAndCountsThemAll() throws {
+        let all = (0..<20_000).map { OfferFile(path: "folder/" + String(repeating: "n", count: 70) + "-\($0).dat", size: 10) }
+        let (listed, count) = Offer.listed(all)
+        #expect(count == 20_000)
+        #expect(listed.count < all.count && listed == Array(all.prefix(listed.count)))
+        var offer = sampleOffer
+        offer.files = listed
+        offer.fileCount = count
+        let frame = SubscriptionMessage.offer(offer).encodeFrame()
+        #expect(frame.count < SubscriptionFramer.maxFrameLength / 2, "\(frame.count) bytes")
+        let decoded = try SubscriptionMessage.decode(payload: Array(frame.dropFirst(4)))
+        #expect(decoded == .offer(offer))
+        guard case .offer(let back) = decoded else { return }
+        #expect(back.totalFiles == 20_000)
+        // A short list stays whole and carries no count: the same bytes as before.
+        #expect(Offer.listed(Array(all.prefix(10))).fileCount == nil)
+        #expect(!String(decoding: SubscriptionMessage.offer(sampleOffer).encodeFrame(), as: UTF8.self).contains("file_count"))
+    }
+
+    @Test func aFileCountBelowTheListedFilesIsRefused() throws {
+        var offer = sampleOffer
+        offer.fileCount = 0
+        let frame = SubscriptionMessage.offer(offer).encodeFrame()
+        #expect(throws: ProtocolError.self) { try SubscriptionMessage.decode(payload: Array(frame.dropFirst(4))) }
+    }
+
     @Test func absentTopicDecodesAsNone() throws {
         guard case .offer(let offer) = try decode(offerJSON(replacing: "topic")) else {
             Issue.record("not an offer")

@@ -93,6 +93,25 @@ struct DeliveryTests {
         #expect(targets["bob"]?["state"] as? String == "delivered")
     }
 
+    @Test func aBatchOfTwentyThousandFilesReachesItsSubscriberAndSoDoesTheNext() throws {
+        let (server, alice, keys) = try makeServer()
+        defer { server.stop() }
+        let bob = try TestReceiver(server: server, user: "bob", key: keys["bob"]!)
+        defer { bob.stop() }
+        // 20,000 names of about 80 bytes: an offer listing them all would
+        // be about 2.4 MB, past the 1 MiB a subscriber takes.
+        let folder = server.directory.appendingPathComponent("many")
+        let names = (0..<20_000).map { String(format: "%05d-", $0) + String(repeating: "n", count: 74) + ".txt" }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for name in names { try Data("x".utf8).write(to: folder.appendingPathComponent(name)) }
+        try server.scp(["-r", folder.path, "alice@127.0.0.1:@bob/"], key: alice, timeout: 300).expectSuccess("scp of 20,000 files")
+        _ = try bob.waitForFile("1-from-alice.tar.gz", timeout: 120)
+        #expect(bob.logText.contains("files=20000"), "\(bob.logText.suffix(2000))")
+        // The subscriber is still connected: the next batch arrives too.
+        _ = try drop(server, key: alice, size: 1000, to: "@bob/")
+        _ = try bob.waitForFile("2-from-alice.tar.gz", timeout: 60)
+    }
+
     @Test func targetOfflineAtSealGetsTheOfferWhenItConnects() throws {
         let (server, alice, keys) = try makeServer()
         defer { server.stop() }

@@ -129,9 +129,10 @@ struct HostileUploadTests {
         try server.batchctl(["topic", "subscribe", "ops", "carol"]).expectSuccess()
         let client = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("Clients/announcing_subscriber.py").path
-        func subscriber(_ user: String, listen: String) throws -> (Process, Pipe) {
+        func subscriber(_ user: String, listen: String, acceptDelay: Double = 0) throws -> (Process, Pipe) {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            process.environment = ProcessInfo.processInfo.environment.merging(["ACCEPT_DELAY": "\(acceptDelay)"]) { $1 }
             process.arguments = [client, user, listen, "6", "ssh"] + server.sshOptions
                 + ["-p", String(server.port), "-i", server.keyPath(user), "\(user)@127.0.0.1"]
             let output = Pipe()
@@ -143,9 +144,12 @@ struct HostileUploadTests {
         // bob says his peers should fetch from 10.9.9.9 (or a loopback
         // service of the server's host); carol serves nothing.
         let (bob, _) = try subscriber("bob", listen: "10.9.9.9:7000")
-        let (carol, carolOut) = try subscriber("carol", listen: "-")
+        // carol answers later, so bob has accepted and can serve her when
+        // her plan is made.
+        let (carol, carolOut) = try subscriber("carol", listen: "-", acceptDelay: 1.5)
         defer { for process in [bob, carol] where process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        usleep(800_000)
+        try server.waitForLog("subscriber connected", count: 2)
+        usleep(300_000)
         let folder = server.directory.appendingPathComponent("drop")
         try Tree.make(at: folder, ["a.txt": Data("a".utf8)])
         try server.scp([folder.appendingPathComponent("a.txt").path, "alice@127.0.0.1:ops/"], key: alice).expectSuccess()

@@ -22,8 +22,13 @@ public struct Offer: Codable, Sendable, Equatable {
     public var source: String
     /// Short name for inbox files: "<batch>-<name>.tar.gz". Topic name, or "from-<source>" for @user batches.
     public var name: String
-    /// The files in the archive.
+    /// The files in the archive: all of them, or the first ones when the
+    /// list would not fit ``fileListBudget`` (then `fileCount` says how
+    /// many there are). Only shown to people; the archive is the truth.
     public var files: [OfferFile]
+    /// How many files the archive holds, when `files` lists only some;
+    /// nil when it lists them all.
+    public var fileCount: Int?
     /// Size of the compressed archive in bytes.
     public var size: Int64
     /// Lowercase hex SHA-256 of the whole archive.
@@ -36,11 +41,33 @@ public struct Offer: Codable, Sendable, Equatable {
     /// The number of pieces the archive is cut into.
     public var pieceCount: Int { pieces.count }
 
+    /// How many files the archive holds, listed or not.
+    public var totalFiles: Int { fileCount ?? files.count }
+
+    /// The most bytes of paths an offer lists, so a batch of 20,000 files
+    /// still makes one frame well inside the 1 MiB a subscriber accepts,
+    /// beside its piece hashes.
+    public static let fileListBudget = 256 << 10
+
+    /// `files` cut to fit ``fileListBudget``, with the total to set as
+    /// `fileCount` when anything was left out.
+    public static func listed(_ files: [OfferFile]) -> (files: [OfferFile], fileCount: Int?) {
+        var used = 0
+        var listed: [OfferFile] = []
+        for file in files {
+            // A path, its size and the JSON around them.
+            used += file.path.utf8.count + 40
+            guard used <= fileListBudget else { return (listed, files.count) }
+            listed.append(file)
+        }
+        return (listed, nil)
+    }
+
     /// Creates an offer. Nothing is checked here; a decoded offer has been
     /// validated by ``SubscriptionMessage/decode(payload:)``.
     public init(
         batch: Int64, topic: String?, destination: String, source: String, name: String,
-        files: [OfferFile], size: Int64, sha256: String, pieceSize: Int, pieces: [String]
+        files: [OfferFile], fileCount: Int? = nil, size: Int64, sha256: String, pieceSize: Int, pieces: [String]
     ) {
         self.batch = batch
         self.topic = topic
@@ -48,6 +75,7 @@ public struct Offer: Codable, Sendable, Equatable {
         self.source = source
         self.name = name
         self.files = files
+        self.fileCount = fileCount
         self.size = size
         self.sha256 = sha256
         self.pieceSize = pieceSize
@@ -74,6 +102,7 @@ public struct Offer: Codable, Sendable, Equatable {
     /// protocol's snake_case.
     private enum CodingKeys: String, CodingKey {
         case batch, topic, destination, source, name, files, size, sha256
+        case fileCount = "file_count"
         case pieceSize = "piece_size"
         case pieces
     }

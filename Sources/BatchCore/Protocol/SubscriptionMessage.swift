@@ -105,6 +105,8 @@ public enum SubscriptionMessage: Sendable, Equatable {
             members["files"] = .array(offer.files.map { file in
                 .object(["path": .string(file.path), "size": .integer(file.size)])
             })
+            // Left out when every file is listed: the same bytes as before.
+            if let count = offer.fileCount { members["file_count"] = .integer(Int64(count)) }
             members["size"] = .integer(offer.size)
             members["sha256"] = .string(offer.sha256)
             members["piece_size"] = .integer(Int64(offer.pieceSize))
@@ -310,6 +312,11 @@ public enum SubscriptionMessage: Sendable, Equatable {
             if path.isEmpty { throw file.invalid("path", "must not be empty") }
             files.append(OfferFile(path: path, size: try file.integer("size", atLeast: 0)))
         }
+        var fileCount: Int?
+        if let found = fields.members["file_count"], found != .null {
+            let count = try fields.integer("file_count", atLeast: Int64(files.count))
+            fileCount = Int(clamping: count)
+        }
         let size = try fields.integer("size", atLeast: 0)
         let sha256 = try fields.digest("sha256")
         let pieceSize = try fields.integer("piece_size")
@@ -333,7 +340,7 @@ public enum SubscriptionMessage: Sendable, Equatable {
         }
         return Offer(
             batch: batch, topic: topic, destination: destination, source: source, name: name,
-            files: files, size: size, sha256: sha256, pieceSize: Int(pieceSize), pieces: pieces)
+            files: files, fileCount: fileCount, size: size, sha256: sha256, pieceSize: Int(pieceSize), pieces: pieces)
     }
 
     private static func decodeReceivedFrom(_ fields: MessageFields) throws(ProtocolError) -> [String: Int64] {

@@ -87,16 +87,15 @@ final class Notifier: Sendable {
     /// A batch sealed: its offer goes to every online recipient now, each
     /// on its own loop thread.
     func batchSealed(_ id: Int64, recipients: [String]) {
-        let offer: Offer?
+        let frame: [UInt8]?
         do {
-            offer = try OfferBuilder.offer(for: id, catalogue: catalogue)
+            // One encoding for every subscriber: an offer carries every piece hash.
+            frame = try OfferBuilder.frame(for: id, catalogue: catalogue, logger: logger)
         } catch {
             logger.error("cannot build offer", metadata: ["batch": "\(id)", "error": "\(error)"])
             return
         }
-        guard let offer else { return }
-        // One encoding for every subscriber: an offer carries every piece hash.
-        let frame = SubscriptionMessage.offer(offer).encodeFrame()
+        guard let frame else { return }
         let online = subscribers.withLock { map in recipients.flatMap { map[$0].map { Array($0.values) } ?? [] } }
         for handler in online {
             handler.send(batch: id, frame: frame)

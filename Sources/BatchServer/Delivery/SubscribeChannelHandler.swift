@@ -121,8 +121,8 @@ final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
     private func sendWaitingOffers() {
         do {
             for id in try catalogue.waitingOffers(target: user) where !sent.contains(id) {
-                guard let offer = try OfferBuilder.offer(for: id, catalogue: catalogue) else { continue }
-                deliver(batch: id, frame: SubscriptionMessage.offer(offer).encodeFrame())
+                guard let frame = try OfferBuilder.frame(for: id, catalogue: catalogue, logger: logger) else { continue }
+                deliver(batch: id, frame: frame)
                 if backlogged { return }
             }
         } catch {

@@ -4,8 +4,11 @@ choosing, accepts the first offer, and prints every plan it is sent as one
 JSON line, for SECONDS seconds.
 
 usage: announcing_subscriber.py USER LISTEN|- SECONDS SSH-ARGUMENT...
+
+ACCEPT_DELAY in the environment waits that many seconds before accepting.
 """
 import json
+import os
 import select
 import struct
 import subprocess
@@ -43,6 +46,7 @@ while time.time() < deadline:
     if message is None:
         continue
     if message.get("type") == "offer":
+        time.sleep(float(os.environ.get("ACCEPT_DELAY", "0")))
         send({"type": "accept", "batch": message["batch"]})
     elif message.get("type") == "plan":
         print(json.dumps(message, sort_keys=True), flush=True)
