@@ -36,6 +36,18 @@ extension Catalogue {
         }
     }
 
+    /// The names of the topics any of `users` subscribes to, sorted.
+    public func topics(subscribedBy users: [String]) throws(StoreError) -> [String] {
+        guard !users.isEmpty else { return [] }
+        return try read { db in
+            try String.fetchAll(db, sql: """
+                SELECT DISTINCT t.name FROM subscriptions s
+                JOIN topics t ON t.id = s.topic_id JOIN users u ON u.id = s.user_id
+                WHERE u.name IN (\(databaseQuestionMarks(count: users.count))) ORDER BY t.name
+                """, arguments: StatementArguments(users))
+        }
+    }
+
     /// Puts target users on a topic's list. Every user must exist, be a
     /// target and not be subscribed yet; otherwise nothing changes.
     public func subscribe(topic: String, users: [String]) throws(StoreError) {

@@ -179,26 +179,25 @@ public final class SSHServer: @unchecked Sendable {
     }
 
     /// Counts a new unauthenticated connection. At MaxStartups the oldest
-    /// one still logging in is closed to make room: a flood of silent or
-    /// stalling connections then only ever holds the newest slots, and a
-    /// real client, which logs in within milliseconds, gets in.
+    /// one still logging in (the lowest id: ids grow with each accept) is
+    /// closed to make room: a flood of silent or stalling connections then
+    /// only ever holds the newest slots, and a real client, which logs in
+    /// within milliseconds, gets in.
     private func makeRoom(for session: SSHServerSession) {
         let limit = configuration.maxStartups
         let evicted = unauthenticated.withLock { table -> SSHServerSession? in
             table[session.id] = session
-            guard table.count > limit, let oldest = table.values.min(by: { $0.acceptedAt < $1.acceptedAt }) else {
-                return nil
-            }
-            table.removeValue(forKey: oldest.id)
-            return oldest
+            guard table.count > limit, let oldest = table.keys.min() else { return nil }
+            return table.removeValue(forKey: oldest)
         }
         guard let evicted else { return }
+        let reason = "closed to make room for a newer connection (MaxStartups \(limit))"
         refusedConnections.add(1, ordering: .relaxed)
-        delegate.sessionEvent(.refused(peer: evicted.peer, reason: "closed to make room for a newer connection (MaxStartups \(limit))"))
+        delegate.sessionEvent(.refused(peer: evicted.peer, reason: reason))
         evicted.loop.execute {
             // It may have logged in meanwhile; then it keeps its place.
             guard !evicted.isAuthenticated else { return }
-            evicted.requestDisconnect("closed to make room for a newer connection (MaxStartups \(limit))")
+            evicted.requestDisconnect(reason)
         }
     }
 

@@ -13,14 +13,10 @@ final class SSHServerSession: @unchecked Sendable {
     unowned let server: SSHServer
     /// The loop that owns the session, fixed at creation.
     unowned let loop: SSHEventLoop
-    /// When the connection was accepted, to pick the oldest one to drop
-    /// when MaxStartups is reached.
-    let acceptedAt: UInt64
     private(set) var info: SSHSessionInfo?
-    /// True when the session counts against its user's MaxSessionsPerUser.
-    private var admitted = false
     /// Why a logged-in session may do nothing (MaxSessionsPerUser): each
-    /// request it makes is answered with this on stderr, then it ends.
+    /// request it makes is answered with this on stderr, then it ends. A
+    /// logged-in session without one counts against its user's limit.
     private var limitRefusal: String?
     private let callbacks: UnsafeMutablePointer<ssh_server_callbacks_struct>
     private var channels: [ObjectIdentifier: SSHChannel] = [:]
@@ -48,7 +44,6 @@ final class SSHServerSession: @unchecked Sendable {
         self.server = server
         self.loop = loop
         let now = Monotonic.nanoseconds()
-        acceptedAt = now
         loginDeadline = now + UInt64(server.configuration.loginGraceTime * 1e9)
         lastActivity = now
         callbacks = .allocate(capacity: 1)
@@ -146,8 +141,6 @@ final class SSHServerSession: @unchecked Sendable {
                 // "permission denied"; it has LoginGraceTime to ask.
                 server.delegate.sessionEvent(.requestRefused(info, request: refusal))
                 limitRefusal = refusal
-            } else {
-                admitted = true
             }
             return SSH_AUTH_SUCCESS.rawValue
         }
@@ -293,7 +286,7 @@ final class SSHServerSession: @unchecked Sendable {
             let offence: SourceOffence = graceExpired ? .graceExceeded : authFailures > 0 ? .authFailure : .noAuth
             server.sessionEndedUnauthenticated(self, offence: offence)
         }
-        if admitted, let info { server.sessionEnded(of: info.user) }
+        if let info, limitRefusal == nil { server.sessionEnded(of: info.user) }
         server.sessionFreed(wasAuthenticated: isAuthenticated)
         server.delegate.sessionEvent(.disconnected(id: id, peer: peer, user: info?.user, reason: endReason))
     }

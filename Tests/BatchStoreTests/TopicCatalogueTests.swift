@@ -13,6 +13,18 @@ import Testing
         ])
     }
 
+    @Test func topicsSubscribedByNamedUsersAreListedOnce() throws {
+        let directory = try TemporaryDirectory()
+        let catalogue = try populatedCatalogue(in: directory)
+        try catalogue.addTopic("dev")
+        try catalogue.addTopic("empty")
+        try catalogue.subscribe(topic: "dev", users: ["bob"])
+        #expect(try catalogue.topics(subscribedBy: ["bob", "carol"]) == ["dev", "ops"])
+        #expect(try catalogue.topics(subscribedBy: ["carol"]) == ["ops"])
+        #expect(try catalogue.topics(subscribedBy: ["alice", "zed"]) == [])
+        #expect(try catalogue.topics(subscribedBy: []) == [])
+    }
+
     @Test func duplicateAndUnknownTopicsAreRefused() throws {
         let directory = try TemporaryDirectory()
         let catalogue = try populatedCatalogue(in: directory)

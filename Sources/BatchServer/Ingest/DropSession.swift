@@ -2,6 +2,7 @@ import BatchCore
 import BatchStore
 import Locking
 import Logging
+import SSHKit
 
 /// The drop area as one channel sees it: the virtual root lists the
 /// destinations, and each destination this channel writes to is one
@@ -17,11 +18,13 @@ final class DropSession {
     /// revoked, nothing more is accepted and nothing open is sealed.
     let credential: UploadCredential
 
-    init(user: String, peer: String, key: String, context: IngestContext) {
-        self.user = user
-        self.peer = peer
+    /// The drop area for a channel of `session`, which logged in with the
+    /// key the revocation sweep will watch.
+    init(session: SSHSessionInfo, context: IngestContext) {
+        user = session.user
+        peer = session.peer
         self.context = context
-        credential = UploadCredential(user: user, key: key)
+        credential = UploadCredential(user: session.user, key: session.key.base64)
         context.credentials.register(credential)
     }
 

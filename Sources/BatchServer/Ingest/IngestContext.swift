@@ -21,10 +21,9 @@ struct IngestContext: Sendable {
     /// subscribes to (see `TopicRules.policy(forUsersSubscribedTo:)`).
     func policy(for destination: Destination) throws(IngestError) -> TopicPolicy {
         guard case .users(let names) = destination else { return policy(forTopic: destination.topicName) }
-        let recipients = Set(names)
         let topics: [String]
         do {
-            topics = try catalogue.topics().filter { !recipients.isDisjoint(with: $0.subscribers) }.map(\.name)
+            topics = try catalogue.topics(subscribedBy: names)
         } catch {
             throw .storage("cannot read the recipients' topics: \(error)")
         }

@@ -173,7 +173,7 @@ final class OpenBatch {
             // The header is written now, so its mtime is fixed now.
             let mtime = file.mtime ?? Int64(Date().timeIntervalSince1970)
             file.mtime = mtime
-            announced = StreamedUpload.Header(path: file.path, size: size, mode: file.mode & TarHeader.permissionBits, mtime: mtime)
+            announced = StreamedUpload.Header(path: file.path, size: size, mode: file.mode, mtime: mtime)
         } else {
             // The header waits in a one-block slot: it must fit there.
             guard TarHeader(path: file.path, kind: .regularFile, mode: file.mode, mtime: 0).encode().count == TarBlock.size
@@ -205,7 +205,7 @@ final class OpenBatch {
                 rebuildNeeded = true
                 return
             }
-            archiver.endStream(stream, path: file.path, size: file.size, mode: file.mode & TarHeader.permissionBits,
+            archiver.endStream(stream, path: file.path, size: file.size, mode: file.mode,
                                mtime: file.mtime ?? Int64(Date().timeIntervalSince1970))
             return
         }
@@ -410,7 +410,7 @@ final class OpenBatch {
     }
 
     private func job(for file: StagedFile) -> ArchiveJob {
-        .file(path: file.path, stagingPath: file.stagingPath, mode: file.mode & TarHeader.permissionBits,
+        .file(path: file.path, stagingPath: file.stagingPath, mode: file.mode,
               mtime: file.mtime ?? Int64(Date().timeIntervalSince1970))
     }
 

@@ -159,7 +159,7 @@ final class SCPChannelHandler: SSHChannelHandler, @unchecked Sendable {
                     try? batch.remove(path)
                     throw error
                 }
-                file.mode = mode & TarHeader.permissionBits
+                file.mode = mode
                 file.mtime = times?.mtime
                 file.announcedSize = size
                 current = (batch, file, 0)

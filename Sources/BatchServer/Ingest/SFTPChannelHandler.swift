@@ -237,7 +237,7 @@ final class SFTPChannelHandler: SSHChannelHandler {
         let batch = try drops.batch(for: destination)
         let file = try batch.openFile(relative, truncate: flags.contains(.trunc),
                                       exclusive: flags.contains(.creat) && flags.contains(.excl))
-        if let permissions = attrs.permissions { file.mode = permissions & TarHeader.permissionBits }
+        if let permissions = attrs.permissions { file.mode = permissions }
         return .handle(id: id, handle: try newHandle(.file(batch, file)))
     }
 
@@ -254,7 +254,7 @@ final class SFTPChannelHandler: SSHChannelHandler {
     }
 
     private func apply(_ attrs: SFTPAttributes, to file: StagedFile, in batch: OpenBatch) throws(IngestError) {
-        if let permissions = attrs.permissions { file.mode = permissions & TarHeader.permissionBits }
+        if let permissions = attrs.permissions { file.mode = permissions }
         if let mtime = attrs.mtime { file.mtime = Int64(mtime) }
         if let size = attrs.size, file.isOpen, size != file.size {
             do throws(IngestError) {

@@ -1,3 +1,4 @@
+import BatchCore
 import Foundation
 
 /// One uploaded file's bytes in the staging area. Confined to the loop
@@ -8,7 +9,12 @@ final class StagedFile {
     /// Where the bytes are kept until the archive has them.
     let stagingPath: String
     private(set) var size: UInt64 = 0
-    var mode: UInt32 = 0o644
+    /// Permission bits, kept to what an archive may carry whoever sets
+    /// them (an SFTP OPEN or SETSTAT, an scp header): never setuid, setgid
+    /// or sticky.
+    var mode: UInt32 = 0o644 {
+        didSet { mode &= TarHeader.permissionBits }
+    }
     var mtime: Int64?
     /// Open descriptor while the client is writing; -1 once closed.
     private(set) var descriptor: Int32

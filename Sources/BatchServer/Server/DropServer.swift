@@ -140,7 +140,7 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
         switch request {
         case .subsystem("sftp"):
             guard role == .source else { return refuse(request, role: role, log: log, channel: channel) }
-            return SFTPChannelHandler(drops: DropSession(user: session.user, peer: session.peer, key: session.key.base64, context: context), logger: log)
+            return SFTPChannelHandler(drops: DropSession(session: session, context: context), logger: log)
         case .subsystem(let name):
             log.notice("unknown subsystem refused", metadata: ["subsystem": "\(name)"])
             return nil
@@ -191,7 +191,7 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
         case "scp":
             guard role == .source else { return refuse(.exec(line), role: role, log: log, channel: channel) }
             return SCPChannelHandler(arguments: Array(words.dropFirst()), channel: channel,
-                                     drops: DropSession(user: session.user, peer: session.peer, key: session.key.base64, context: context), logger: log)
+                                     drops: DropSession(session: session, context: context), logger: log)
         case "batches":
             guard role == .source || role == .admin else { return refuse(.exec(line), role: role, log: log, channel: channel) }
             var arguments = ["batch", "list", "--source", session.user]
