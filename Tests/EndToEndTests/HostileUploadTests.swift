@@ -64,21 +64,15 @@ struct HostileUploadTests {
     @Test func aDeclineReasonWithEscapesReachesWatchEscaped() throws {
         let (server, alice) = try TestServer.withAliceBobAndOps()
         defer { server.stop() }
-        let client = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("Clients/declining_subscriber.py").path
-        let subscriber = Process()
-        subscriber.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        subscriber.arguments = [client, "no\u{1B}[2J\u{1B}]0;owned\u{07}\u{9B}31m"]
-            + ["ssh"] + server.sshOptions + ["-p", String(server.port), "-i", server.keyPath("bob"), "bob@127.0.0.1"]
-        subscriber.standardOutput = FileHandle.nullDevice
-        try subscriber.run()
-        defer { if subscriber.isRunning { subscriber.terminate() } }
+        let subscriber = try PythonClient(starting: "declining_subscriber.py", ["no\u{1B}[2J\u{1B}]0;owned\u{07}\u{9B}31m"]
+            + ["ssh"] + server.sshOptions + ["-p", String(server.port), "-i", server.keyPath("bob"), "bob@127.0.0.1"])
+        defer { subscriber.kill() }
         usleep(700_000)
         let folder = server.directory.appendingPathComponent("drop")
         try Tree.make(at: folder, ["a.txt": Data("a".utf8)])
         try server.scp([folder.appendingPathComponent("a.txt").path, "alice@127.0.0.1:ops/"], key: alice).expectSuccess()
-        subscriber.waitUntilExit()
-        #expect(subscriber.terminationStatus == 0)
+        subscriber.process.waitUntilExit()
+        #expect(subscriber.process.terminationStatus == 0)
 
         let watch = try server.ssh("alice", key: alice, ["watch", "1"], timeout: 30)
         #expect(watch.stdout.contains("bob declined: no\\e[2J\\e]0;owned\\x07\\u{9b}31m"), "\(watch.stdout.debugDescription)")
@@ -91,30 +85,8 @@ struct HostileUploadTests {
     @Test func aSizeSetFarBeyondWhatWasWrittenCountsInFullAndIsRefused() throws {
         let (server, alice) = try TestServer.withAliceBobAndOps()
         defer { server.stop() }
-        // 16 bytes written, then FSETSTAT to 50 GiB, then a WRITE at 40 GiB:
-        // each would be a hole that costs the server a core deflating zeros.
-        let script = """
-            import paramiko, sys
-            key = paramiko.Ed25519Key.from_private_key_file(sys.argv[2])
-            client = paramiko.SSHClient(); client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-            client.connect("127.0.0.1", port=int(sys.argv[1]), username="alice", pkey=key, allow_agent=False, look_for_keys=False)
-            sftp = client.open_sftp()
-            def set_size(handle):
-                handle.truncate(50 << 30)
-            def write_far(handle):
-                handle.seek(40 << 30); handle.write(b"x"); handle.flush()
-            for name, grow in (("set.bin", set_size), ("far.bin", write_far)):
-                handle = sftp.open("ops/" + name, "wb"); handle.write(b"0123456789abcdef"); handle.flush()
-                try:
-                    grow(handle); print("accepted", name)
-                except IOError as error:
-                    print("refused", name, error)
-                try:
-                    handle.close()
-                except IOError:
-                    pass
-            """
-        let result = try ProcessRunner.run(["/usr/bin/python3", "-c", script, String(server.port), alice])
+        // 16 bytes written, then FSETSTAT to 50 GiB, then a WRITE at 40 GiB.
+        let result = try PythonClient.run("far_sizes.py", ["127.0.0.1", String(server.port), "alice", alice])
         #expect(result.stdout.contains("refused set.bin") && result.stdout.contains("refused far.bin"), "\(result.stdout)\(result.stderr)")
         #expect(!result.stdout.contains("accepted"), "\(result.stdout)")
         // Neither file is in a batch: nothing was sealed.
@@ -127,33 +99,24 @@ struct HostileUploadTests {
         defer { server.stop() }
         try server.addUser("carol", role: "target")
         try server.batchctl(["topic", "subscribe", "ops", "carol"]).expectSuccess()
-        let client = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("Clients/announcing_subscriber.py").path
-        func subscriber(_ user: String, listen: String, acceptDelay: Double = 0) throws -> (Process, Pipe) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-            process.environment = ProcessInfo.processInfo.environment.merging(["ACCEPT_DELAY": "\(acceptDelay)"]) { $1 }
-            process.arguments = [client, user, listen, "6", "ssh"] + server.sshOptions
-                + ["-p", String(server.port), "-i", server.keyPath(user), "\(user)@127.0.0.1"]
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            return (process, output)
+        func subscriber(_ user: String, listen: String, acceptDelay: Double = 0) throws -> PythonClient {
+            try PythonClient(starting: "announcing_subscriber.py", [user, listen, "6", "ssh"] + server.sshOptions
+                                + ["-p", String(server.port), "-i", server.keyPath(user), "\(user)@127.0.0.1"],
+                             environment: ["ACCEPT_DELAY": "\(acceptDelay)"])
         }
         // bob says his peers should fetch from 10.9.9.9 (or a loopback
         // service of the server's host); carol serves nothing.
-        let (bob, _) = try subscriber("bob", listen: "10.9.9.9:7000")
+        let bob = try subscriber("bob", listen: "10.9.9.9:7000")
         // carol answers later, so bob has accepted and can serve her when
         // her plan is made.
-        let (carol, carolOut) = try subscriber("carol", listen: "-", acceptDelay: 1.5)
-        defer { for process in [bob, carol] where process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let carol = try subscriber("carol", listen: "-", acceptDelay: 1.5)
+        defer { for client in [bob, carol] { client.kill() } }
         try server.waitForLog("subscriber connected", count: 2)
         usleep(300_000)
         let folder = server.directory.appendingPathComponent("drop")
         try Tree.make(at: folder, ["a.txt": Data("a".utf8)])
         try server.scp([folder.appendingPathComponent("a.txt").path, "alice@127.0.0.1:ops/"], key: alice).expectSuccess()
-        let plans = String(decoding: carolOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let plans = carol.readOutput()
         let sources = plans.split(separator: "\n").compactMap {
             (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["sources"] as? [[String: Any]]
         }.flatMap { $0 }

@@ -44,11 +44,9 @@ struct PreAuthenticationTests {
     @Test func aLoginAndExecPipelinedBehindNewKeysInOneWriteIsServed() throws {
         let (server, _) = try TestServer.withAliceBobAndOps()
         defer { server.stop() }
-        let client = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("Clients/pipelined_login.py").path
         for _ in 0..<5 {
-            let result = try ProcessRunner.run(["/usr/bin/python3", client, "127.0.0.1", String(server.port), "alice",
-                                                server.keyPath("alice"), "batches"], timeout: 60)
+            let result = try PythonClient.run("pipelined_login.py", ["127.0.0.1", String(server.port), "alice",
+                                                                     server.keyPath("alice"), "batches"])
             #expect(result.succeeded, "\(result.stderr)\n\(server.logText)")
             #expect(result.stderr.contains("burst"), "\(result.stderr)")
             #expect(result.stdout.contains("DESTINATION"), "\(result.stdout)")

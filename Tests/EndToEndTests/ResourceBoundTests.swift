@@ -9,28 +9,19 @@ import Testing
 /// next request and its batch is never sealed.
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct ResourceBoundTests {
-    private static var clients: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Clients")
-    }
-
     @Test func requestsWhoseRepliesAreNeverReadLeaveMemoryBounded() throws {
         let (server, alice) = try TestServer.withAliceBobAndOps()
         defer { server.stop() }
         let before = try #require(server.residentBytes())
-        let flood = Process()
-        flood.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        flood.arguments = [Self.clients.appendingPathComponent("unread_flood.py").path, "127.0.0.1", String(server.port),
-                           "alice", alice, "20", "4"]
-        let output = Pipe()
-        flood.standardOutput = output
-        try flood.run()
+        let flood = try PythonClient(starting: "unread_flood.py", ["127.0.0.1", String(server.port), "alice", alice, "20", "4"])
+        defer { flood.kill() }
         var peak = before
-        while flood.isRunning {
+        while flood.process.isRunning {
             peak = max(peak, server.residentBytes() ?? 0)
             usleep(250_000)
         }
-        let sent = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(flood.terminationStatus == 0)
+        let sent = flood.readOutput()
+        #expect(flood.process.terminationStatus == 0)
         // Four channels with about 1 MiB of replies queued each, plus
         // libssh's input buffers: a bounded cost, far from unbounded growth
         // (about 9 MB a second before backpressure).
@@ -44,9 +35,8 @@ struct ResourceBoundTests {
     /// it still holds everything for `hold` seconds more.
     private static func hold(_ server: TestServer, user: String, key: String, connections: Int, channels: Int, files: Int,
                              hold: Int = 0) throws -> [String: Any] {
-        let result = try ProcessRunner.run(["/usr/bin/python3", clients.appendingPathComponent("resource_holder.py").path,
-                                            "127.0.0.1", String(server.port), user, key, String(connections),
-                                            String(channels), String(files), String(hold)], timeout: 60)
+        let result = try PythonClient.run("resource_holder.py", ["127.0.0.1", String(server.port), user, key, String(connections),
+                                                                 String(channels), String(files), String(hold)])
         let line = result.stdout.split(separator: "\n").first.map(String.init) ?? ""
         return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(result.stderr)")
     }
@@ -119,15 +109,8 @@ struct ResourceBoundTests {
     func anOpenUploadStopsWhenItsKeyIsRevokedAndIsNotSealed(how: String) throws {
         let (server, alice) = try TestServer.withAliceBobAndOps()
         defer { server.stop() }
-        let uploader = Process()
-        uploader.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        uploader.arguments = [Self.clients.appendingPathComponent("slow_uploader.py").path, "127.0.0.1", String(server.port),
-                              "alice", alice, "8", "1"]
-        let output = Pipe()
-        uploader.standardOutput = output
-        uploader.standardError = FileHandle.nullDevice
-        try uploader.run()
-        defer { if uploader.isRunning { kill(uploader.processIdentifier, SIGKILL) } }
+        let uploader = try PythonClient(starting: "slow_uploader.py", ["127.0.0.1", String(server.port), "alice", alice, "8", "1"])
+        defer { uploader.kill() }
         try server.waitForLog("batch opened")
         if how == "key revoke" {
             let listed = try server.batchctl(["key", "list", "alice", "--json"])
@@ -137,7 +120,7 @@ struct ResourceBoundTests {
         } else {
             try server.batchctl(["user", "remove", "alice"]).expectSuccess("user remove")
         }
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let text = uploader.readOutput()
         let lines = text.split(separator: "\n")
         // The sweep runs every 2 s: at most three more files got in, and
         // everything after was refused with the reason.
