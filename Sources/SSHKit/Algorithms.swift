@@ -1,21 +1,56 @@
-/// The algorithms the server offers, pinned so that `ssh-audit` finds no
-/// failures: no NIST-curve key exchange, no SHA-1, no encrypt-and-MAC modes.
-/// Every OpenSSH client since 7.x speaks at least one of each list.
+/// The algorithms the server offers and can be told to offer. The defaults
+/// are pinned so that `ssh-audit` finds no failure: no NIST-curve key
+/// exchange, no SHA-1. The MACs add plain `hmac-sha2-256`/`-512`
+/// (encrypt-and-MAC, which ssh-audit warns about and OpenSSH's own defaults
+/// also offer) after the encrypt-then-MAC ones, for libssh2 before 1.11
+/// (curl, PHP's ssh2, many appliances), which knows no other; every OpenSSH
+/// client picks an AEAD cipher or an -etm MAC first.
 public enum Algorithms {
-    public static let keyExchange = [
-        "curve25519-sha256", "curve25519-sha256@libssh.org",
-        "diffie-hellman-group16-sha512", "diffie-hellman-group18-sha512",
-    ].joined(separator: ",")
+    /// One list the server negotiates, as batchd.conf(5) names it.
+    public enum Kind: String, Sendable, CaseIterable {
+        case keyExchange = "KexAlgorithms"
+        case ciphers = "Ciphers"
+        case macs = "MACs"
+        case hostKeys = "HostKeyAlgorithms"
 
-    public static let ciphers = [
-        "chacha20-poly1305@openssh.com", "aes256-gcm@openssh.com", "aes128-gcm@openssh.com",
-        "aes256-ctr", "aes192-ctr", "aes128-ctr",
-    ].joined(separator: ",")
+        /// What the server offers unless the config says otherwise.
+        public var defaults: [String] {
+            switch self {
+            case .keyExchange:
+                return ["curve25519-sha256", "curve25519-sha256@libssh.org", "diffie-hellman-group16-sha512",
+                        "diffie-hellman-group18-sha512"]
+            case .ciphers:
+                return ["chacha20-poly1305@openssh.com", "aes256-gcm@openssh.com", "aes128-gcm@openssh.com",
+                        "aes256-ctr", "aes192-ctr", "aes128-ctr"]
+            case .macs:
+                return ["hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com", "hmac-sha2-256", "hmac-sha2-512"]
+            case .hostKeys:
+                return ["ssh-ed25519", "rsa-sha2-512", "rsa-sha2-256"]
+            }
+        }
 
-    /// Only encrypt-then-MAC; AEAD ciphers above carry their own MAC.
-    public static let macs = ["hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com"]
-        .joined(separator: ",")
+        /// What libssh can negotiate for the server and the config may name.
+        public var supported: [String] {
+            switch self {
+            case .keyExchange:
+                return defaults + ["ecdh-sha2-nistp256", "ecdh-sha2-nistp384", "ecdh-sha2-nistp521",
+                                   "diffie-hellman-group14-sha256", "diffie-hellman-group14-sha1"]
+            case .ciphers:
+                return defaults + ["aes256-cbc", "aes192-cbc", "aes128-cbc"]
+            case .macs:
+                return defaults + ["hmac-sha1-etm@openssh.com", "hmac-sha1"]
+            case .hostKeys:
+                return defaults + ["ssh-rsa"]
+            }
+        }
+    }
 
+    public static let keyExchange = Kind.keyExchange.defaults.joined(separator: ",")
+    public static let ciphers = Kind.ciphers.defaults.joined(separator: ",")
+    /// Only encrypt-then-MAC for batchd's own client (batchd-recv): both
+    /// ends are ours.
+    public static let macs = ["hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com"].joined(separator: ",")
+    /// batchd-recv pins ed25519 host keys only.
     public static let hostKeys = "ssh-ed25519"
 
     /// No transport compression, whatever the client asks: archives are
@@ -33,4 +68,7 @@ public enum Algorithms {
 
     /// Smallest RSA user key accepted, in bits.
     public static let rsaMinimumBits: Int32 = 2048
+
+    /// Bits of the RSA host key created on first start, as ssh-keygen's default.
+    public static let rsaHostKeyBits: Int32 = 3072
 }

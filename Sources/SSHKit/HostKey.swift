@@ -1,9 +1,16 @@
 import CLibSSH
 import Foundation
 
-/// The server's ed25519 host key: loaded from its file, or created there
-/// (with a `.pub` beside it) the first time the server starts.
+/// A server host key: loaded from its file, or created there (with a
+/// `.pub` beside it) the first time the server starts.
 public struct HostKey: Sendable {
+    /// The kinds of key batchd creates.
+    public enum Kind: Sendable {
+        case ed25519
+        /// `Algorithms.rsaHostKeyBits` bits.
+        case rsa
+    }
+
     /// Path of the private key file.
     public let path: String
     /// `SHA256:…` fingerprint, as `ssh-keygen -l` prints it.
@@ -13,14 +20,14 @@ public struct HostKey: Sendable {
     /// True when this call created the key.
     public let created: Bool
 
-    /// Loads the key at `path`, creating a new ed25519 key there if the file
-    /// does not exist. The private key file is written with mode 0600.
-    public static func loadOrCreate(path: String) throws(SSHKitError) -> HostKey {
+    /// Loads the key at `path`, creating a new key of `type` there if the
+    /// file does not exist. The private key file is written with mode 0600.
+    public static func loadOrCreate(path: String, type: Kind = .ed25519) throws(SSHKitError) -> HostKey {
         if FileManager.default.fileExists(atPath: path) {
             let key = try load(path: path)
             return try describe(key, path: path, created: false)
         }
-        let key = try create(path: path)
+        let key = try create(path: path, type: type)
         return try describe(key, path: path, created: true)
     }
 
@@ -32,7 +39,7 @@ public struct HostKey: Sendable {
         return LibSSHKey(taking: raw)
     }
 
-    private static func create(path: String) throws(SSHKitError) -> LibSSHKey {
+    private static func create(path: String, type: Kind) throws(SSHKitError) -> LibSSHKey {
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty {
             do {
@@ -42,8 +49,12 @@ public struct HostKey: Sendable {
             }
         }
         var raw: ssh_key?
-        guard ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &raw) == SSH_OK, let raw else {
-            throw .hostKeyCreation(path: path, reason: "libssh could not generate an ed25519 key")
+        let generated = switch type {
+        case .ed25519: ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &raw)
+        case .rsa: ssh_pki_generate(SSH_KEYTYPE_RSA, Algorithms.rsaHostKeyBits, &raw)
+        }
+        guard generated == SSH_OK, let raw else {
+            throw .hostKeyCreation(path: path, reason: "libssh could not generate \(type == .rsa ? "an RSA" : "an ed25519") key")
         }
         let key = LibSSHKey(taking: raw)
         // Create the file 0600 first so the secret is never readable by others,

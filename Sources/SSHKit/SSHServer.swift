@@ -11,6 +11,8 @@ public final class SSHServer: @unchecked Sendable {
     public var configuration: SSHServerConfiguration { settings.withLock { $0 } }
     private let settings: Locked<SSHServerConfiguration>
     public let hostKey: HostKey
+    /// The RSA host key offered beside it, when configured.
+    public let rsaHostKey: HostKey?
     let delegate: SSHServerDelegate
     private let bind: ssh_bind
     private let loops: [SSHEventLoop]
@@ -42,6 +44,7 @@ public final class SSHServer: @unchecked Sendable {
                                       policy: configuration.perSourcePenalties)
         ssh_init()
         hostKey = try HostKey.loadOrCreate(path: configuration.hostKeyPath)
+        rsaHostKey = try configuration.rsaHostKeyPath.map { path throws(SSHKitError) in try HostKey.loadOrCreate(path: path, type: .rsa) }
         guard let bind = ssh_bind_new() else { throw .eventLoop("ssh_bind_new failed") }
         self.bind = bind
         var loops: [SSHEventLoop] = []
@@ -87,12 +90,19 @@ public final class SSHServer: @unchecked Sendable {
             throw .bindOption(option: "port", reason: "invalid port \(c.port)")
         }
         try set(SSH_BIND_OPTIONS_HOSTKEY, "HostKey", c.hostKeyPath)
-        try set(SSH_BIND_OPTIONS_KEY_EXCHANGE, "KexAlgorithms", Algorithms.keyExchange)
-        try set(SSH_BIND_OPTIONS_CIPHERS_C_S, "Ciphers", Algorithms.ciphers)
-        try set(SSH_BIND_OPTIONS_CIPHERS_S_C, "Ciphers", Algorithms.ciphers)
-        try set(SSH_BIND_OPTIONS_HMAC_C_S, "MACs", Algorithms.macs)
-        try set(SSH_BIND_OPTIONS_HMAC_S_C, "MACs", Algorithms.macs)
-        try set(SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, "HostKeyAlgorithms", Algorithms.hostKeys)
+        if let rsa = c.rsaHostKeyPath { try set(SSH_BIND_OPTIONS_HOSTKEY, "HostKey", rsa) }
+        func list(_ kind: Algorithms.Kind) -> String { c.offered(kind).joined(separator: ",") }
+        try set(SSH_BIND_OPTIONS_KEY_EXCHANGE, "KexAlgorithms", list(.keyExchange))
+        try set(SSH_BIND_OPTIONS_CIPHERS_C_S, "Ciphers", list(.ciphers))
+        try set(SSH_BIND_OPTIONS_CIPHERS_S_C, "Ciphers", list(.ciphers))
+        try set(SSH_BIND_OPTIONS_HMAC_C_S, "MACs", list(.macs))
+        try set(SSH_BIND_OPTIONS_HMAC_S_C, "MACs", list(.macs))
+        // Only algorithms a loaded key can sign with.
+        let hostKeys = c.offered(.hostKeys).filter { c.rsaHostKeyPath != nil || !($0.hasPrefix("rsa-") || $0 == "ssh-rsa") }
+        guard !hostKeys.isEmpty else {
+            throw .bindOption(option: "HostKeyAlgorithms", reason: "no listed algorithm fits the host keys (\(list(.hostKeys)))")
+        }
+        try set(SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, "HostKeyAlgorithms", hostKeys.joined(separator: ","))
         try set(SSH_BIND_OPTIONS_PUBKEY_ACCEPTED_KEY_TYPES, "PubkeyAcceptedKeyTypes", Algorithms.userKeys)
         var rsaMin = Algorithms.rsaMinimumBits
         guard ssh_bind_options_set(bind, SSH_BIND_OPTIONS_RSA_MIN_SIZE, &rsaMin) == SSH_OK else {

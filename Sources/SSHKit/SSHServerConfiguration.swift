@@ -3,7 +3,18 @@
 public struct SSHServerConfiguration: Sendable {
     public var address: String
     public var port: Int
+    /// The ed25519 host key, the one targets pin.
     public var hostKeyPath: String
+    /// An RSA host key offered beside it (rsa-sha2-512/256), for clients
+    /// without ed25519; created on first start like the other. Nil for none.
+    public var rsaHostKeyPath: String?
+    /// The algorithms offered, per list; a list not set is its defaults.
+    public var algorithms: [Algorithms.Kind: [String]] = [:]
+
+    /// The list of `kind` the server offers.
+    public func offered(_ kind: Algorithms.Kind) -> [String] {
+        algorithms[kind] ?? kind.defaults
+    }
     /// Seconds a connection has to complete key exchange and authentication.
     public var loginGraceTime: Double = 30
     /// Failed authentication requests allowed per connection (OpenSSH: 6).
@@ -28,11 +39,13 @@ public struct SSHServerConfiguration: Sendable {
     /// Number of `ssh_event` loop threads that share the connections.
     public var eventLoops: Int = 2
 
-    /// Takes every limit from `other`; the address, host key and loops stay.
+    /// Takes every limit from `other`; the address, host keys, algorithms
+    /// and loops stay.
     public mutating func takeLimits(from other: SSHServerConfiguration) {
-        let (address, port, hostKeyPath, eventLoops) = (self.address, self.port, self.hostKeyPath, self.eventLoops)
+        let kept = self
         self = other
-        (self.address, self.port, self.hostKeyPath, self.eventLoops) = (address, port, hostKeyPath, eventLoops)
+        (address, port, hostKeyPath, rsaHostKeyPath) = (kept.address, kept.port, kept.hostKeyPath, kept.rsaHostKeyPath)
+        (algorithms, eventLoops) = (kept.algorithms, kept.eventLoops)
     }
 
     public init(address: String, port: Int, hostKeyPath: String) {

@@ -123,13 +123,18 @@ struct PreSealHookTests {
         defer { server.stop() }
         let folder = server.directory.appendingPathComponent("drop")
         try Tree.make(at: folder, ["a.txt": Data("a".utf8)])
-        // Three drops at once, each its own batch: their hooks take turns.
-        let one = (["scp"] + server.sshOptions + ["-P", String(server.port), "-i", alice,
-                                                  folder.appendingPathComponent("a.txt").path, "alice@127.0.0.1:ops/"])
-            .map { "'\($0)'" }.joined(separator: " ")
+        try server.batchctl(["topic", "add", "ops2"]).expectSuccess()
+        try server.batchctl(["topic", "subscribe", "ops2", "bob"]).expectSuccess()
+        // Three drops at once, to three destinations so each is its own
+        // batch: their hooks take turns.
+        let one = { (destination: String) in
+            (["scp"] + server.sshOptions + ["-P", String(server.port), "-i", alice,
+                                           folder.appendingPathComponent("a.txt").path, "alice@127.0.0.1:\(destination)/"])
+                .map { "'\($0)'" }.joined(separator: " ")
+        }
         // (No `wait` in that shell: it inherits the test runner's blocked
         // signals, and dash's `wait` then never returns.)
-        try ProcessRunner.run(["/bin/sh", "-c", "\(one) & \(one) & \(one)"]).expectSuccess()
+        try ProcessRunner.run(["/bin/sh", "-c", "\(one("ops")) & \(one("ops2")) & \(one("@bob"))"]).expectSuccess()
         let batches = try server.waitForSettledBatches(3)
         #expect(batches.allSatisfy { $0["state"] as? String == "sealed" }, "\(batches)")
         let events = try String(contentsOf: spans, encoding: .utf8).split(separator: "\n").map { $0.split(separator: " ") }

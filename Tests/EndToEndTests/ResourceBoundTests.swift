@@ -34,9 +34,10 @@ struct ResourceBoundTests {
     /// Runs resource_holder.py as `user`; returns its report, taken while
     /// it still holds everything for `hold` seconds more.
     private static func hold(_ server: TestServer, user: String, key: String, connections: Int, channels: Int, files: Int,
-                             hold: Int = 0) throws -> [String: Any] {
+                             hold: Int = 0, spread: Bool = false) throws -> [String: Any] {
         let result = try PythonClient.run("resource_holder.py", ["127.0.0.1", String(server.port), user, key, String(connections),
-                                                                 String(channels), String(files), String(hold)])
+                                                                 String(channels), String(files), String(hold)]
+                                              + (spread ? ["spread"] : []))
         let line = result.stdout.split(separator: "\n").first.map(String.init) ?? ""
         return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(result.stderr)")
     }
@@ -67,8 +68,12 @@ struct ResourceBoundTests {
     @Test func openBatchesStopAtMaxOpenBatchesPerUser() throws {
         let (server, alice) = try TestServer.withAliceBobAndOps(extraConfig: "MaxOpenBatchesPerUser 4")
         defer { server.stop() }
-        // Each SFTP channel that writes to ops/ opens a batch of its own.
-        let report = try Self.hold(server, user: "alice", key: alice, connections: 2, channels: 3, files: 1)
+        for n in 0..<6 {
+            try server.batchctl(["topic", "add", "t\(n)"]).expectSuccess()
+            try server.batchctl(["topic", "subscribe", "t\(n)", "bob"]).expectSuccess()
+        }
+        // Each SFTP channel writes to a topic of its own (t0 … t5): six batches asked for.
+        let report = try Self.hold(server, user: "alice", key: alice, connections: 2, channels: 3, files: 1, spread: true)
         #expect(report["files"] as? Int == 4, "\(report)")
         #expect((report["file_error"] as? String)?.contains("MaxOpenBatchesPerUser") == true, "\(report)")
     }

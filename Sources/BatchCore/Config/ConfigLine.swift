@@ -47,6 +47,17 @@ public struct ConfigLine: Sendable, Hashable {
         try located { () throws(ConfigProblem) in try ConfigValue.parseDuration(value) }
     }
 
+    /// The value as a duration in milliseconds: `500ms`, or any duration
+    /// `duration()` takes.
+    public func milliseconds() throws(ConfigError) -> Int {
+        try located { () throws(ConfigProblem) in try ConfigValue.parseMilliseconds(value) }
+    }
+
+    /// The value as an algorithm list over `defaults` (see `AlgorithmList`).
+    public func algorithms(defaults: [String], supported: [String]) throws(ConfigError) -> [String] {
+        try located { () throws(ConfigProblem) in try AlgorithmList.resolve(value, defaults: defaults, supported: supported) }
+    }
+
     /// The value as a listen or connect address (`127.0.0.1:2222`).
     public func hostPort() throws(ConfigError) -> HostPort {
         try located { () throws(ConfigProblem) in try HostPort(parsing: value) }

@@ -38,6 +38,21 @@ public enum ConfigValue {
     /// A duration in seconds: plain seconds, or numbers with `s`, `m`, `h`,
     /// `d` or `w` units that add up (`90`, `30s`, `5m`, `1h30m`), as sshd's
     /// time format in sshd_config(5).
+    /// A duration in milliseconds: `250ms`, or seconds and larger units as
+    /// `parseDuration` reads them.
+    public static func parseMilliseconds(_ value: String) throws(ConfigProblem) -> Int {
+        let lowered = value.lowercased()
+        if lowered.hasSuffix("ms") {
+            guard let amount = Int(lowered.dropLast(2)), amount >= 0 else {
+                throw .invalidValue(value, expected: "a duration such as 500ms, 2s or 1m")
+            }
+            return amount
+        }
+        let (milliseconds, overflow) = try parseDuration(value).multipliedReportingOverflow(by: 1000)
+        guard !overflow else { throw .invalidValue(value, expected: "a duration such as 500ms, 2s or 1m") }
+        return milliseconds
+    }
+
     public static func parseDuration(_ value: String) throws(ConfigProblem) -> Int {
         let expected = "a duration such as 30, 30s, 5m, 2h or 1h30m"
         let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604_800]

@@ -11,7 +11,7 @@ extension ServerConfiguration {
         "MaxOpenFilesPerUser", "MaxOpenBatchesPerUser", "MaxPreSealHooksPerUser",
         "IdleTimeout", "EventLoops", "PieceSize", "CompressionLevel", "MaxFileSize", "LogLevel", "LogFormat", "Strategy",
         "MetricsListen", "Match",
-    ] + TopicPolicy.keywords)
+    ] + Algorithms.Kind.allCases.map(\.rawValue) + TopicPolicy.keywords)
 
     /// Reads a batchd.conf(5) file over the embedded defaults. Every error
     /// names the file, the line and the keyword.
@@ -99,6 +99,9 @@ extension ServerConfiguration {
             "listenaddress \(HostPort(host: listenAddress, port: listenPort))",
             "statedirectory \(stateDirectory)",
             "hostkey \(hostKey)",
+        ] + (rsaHostKey.map { ["hostkey \($0)"] } ?? []) + Algorithms.Kind.allCases.map { kind in
+            "\(kind.rawValue.lowercased()) \(offered(kind).joined(separator: ","))"
+        } + [
             "logingracetime \(Int(loginGraceTime))",
             "maxauthtries \(maxAuthTries)",
             "maxstartups \(maxStartups)",
@@ -133,6 +136,9 @@ extension ServerConfiguration {
             stateDirectory = line.value
         case "hostkey":
             hostKey = line.value
+        case "kexalgorithms", "ciphers", "macs", "hostkeyalgorithms":
+            let kind = Algorithms.Kind.allCases.first { $0.rawValue.lowercased() == line.key }!
+            algorithms[kind] = try line.algorithms(defaults: kind.defaults, supported: kind.supported)
         case "logingracetime":
             loginGraceTime = Double(try line.duration())
         case "maxauthtries":

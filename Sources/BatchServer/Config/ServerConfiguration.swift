@@ -1,4 +1,5 @@
 import BatchCore
+import Foundation
 import BatchStore
 import Logging
 import SSHKit
@@ -10,6 +11,21 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var listenPort = 2222
     public var stateDirectory = StateLayout.defaultDirectory
     public var hostKey = "./keys/ssh_host_ed25519_key"
+    /// The algorithms offered, per list, when the config sets them.
+    public var algorithms: [Algorithms.Kind: [String]] = [:]
+
+    /// The list of `kind` offered.
+    public func offered(_ kind: Algorithms.Kind) -> [String] {
+        algorithms[kind] ?? kind.defaults
+    }
+
+    /// The RSA host key beside `hostKey` (`ssh_host_rsa_key` in its
+    /// folder), offered while HostKeyAlgorithms has an RSA algorithm.
+    public var rsaHostKey: String? {
+        guard offered(.hostKeys).contains(where: { $0.hasPrefix("rsa-") || $0 == "ssh-rsa" }) else { return nil }
+        let folder = (hostKey as NSString).deletingLastPathComponent
+        return (folder.isEmpty ? "" : folder + "/") + "ssh_host_rsa_key"
+    }
     public var loginGraceTime: Double = 30
     public var maxAuthTries = 6
     public var maxStartups = 100

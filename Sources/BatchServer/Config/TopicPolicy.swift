@@ -23,11 +23,22 @@ public struct TopicPolicy: Sendable, Equatable {
     public var preSealHook: String?
     /// Seconds the hook may run before it is killed and the batch rejected.
     public var preSealTimeout = 60
+    /// Milliseconds an open batch waits, after the last channel that wrote
+    /// to it closed, for another before it seals.
+    public var batchQuietTime = 2000
+    /// Whether a batch seals by itself after the quiet time, or only by `seal`.
+    public var batchSeal = BatchSealMode.auto
+    /// Seconds an open batch waits instead of the quiet time when a
+    /// channel went mid-upload, for the client to reconnect and resume.
+    public var batchResumeTime = 60
 
     public init() {}
 
     /// The keywords a `Match Topic` block may hold, spelled as the page does.
-    public static let keywords: [String] = ["Retention", "MaxBatchSize", "SourceQuota", "PreSealHook", "PreSealTimeout"]
+    public static let keywords: [String] = [
+        "Retention", "MaxBatchSize", "SourceQuota", "PreSealHook", "PreSealTimeout", "BatchQuietTime", "BatchSeal",
+        "BatchResumeTime",
+    ]
 
     /// One setting of a policy, parsed from a config line.
     public enum Change: Sendable, Equatable {
@@ -36,6 +47,9 @@ public struct TopicPolicy: Sendable, Equatable {
         case sourceQuota(Int64?)
         case preSealHook(String?)
         case preSealTimeout(Int)
+        case batchQuietTime(Int)
+        case batchSeal(BatchSealMode)
+        case batchResumeTime(Int)
 
         /// The setting as `batchd -T` prints it: lowercase keyword, bytes
         /// and seconds as plain numbers.
@@ -46,6 +60,9 @@ public struct TopicPolicy: Sendable, Equatable {
             case .sourceQuota(let bytes): return "sourcequota \(bytes.map(String.init) ?? "none")"
             case .preSealHook(let command): return "presealhook \(command ?? "none")"
             case .preSealTimeout(let seconds): return "presealtimeout \(seconds)"
+            case .batchQuietTime(let milliseconds): return "batchquiettime \(milliseconds)ms"
+            case .batchSeal(let mode): return "batchseal \(mode.rawValue)"
+            case .batchResumeTime(let seconds): return "batchresumetime \(seconds)"
             }
         }
     }
@@ -72,6 +89,21 @@ public struct TopicPolicy: Sendable, Equatable {
                 throw line.error(.invalidValue(line.value, expected: "a duration from 1s to 1d"))
             }
             return .preSealTimeout(seconds)
+        case "batchquiettime":
+            let milliseconds = try line.milliseconds()
+            guard milliseconds <= 3_600_000 else {
+                throw line.error(.invalidValue(line.value, expected: "a duration from 0 to 1h, e.g. 2s or 500ms"))
+            }
+            return .batchQuietTime(milliseconds)
+        case "batchseal":
+            guard let mode = BatchSealMode(rawValue: line.value.lowercased()) else {
+                throw line.error(.invalidValue(line.value, expected: "auto or explicit"))
+            }
+            return .batchSeal(mode)
+        case "batchresumetime":
+            let seconds = try line.duration()
+            guard seconds <= 86_400 else { throw line.error(.invalidValue(line.value, expected: "a duration from 0 to 1d")) }
+            return .batchResumeTime(seconds)
         default:
             return nil
         }
@@ -85,6 +117,9 @@ public struct TopicPolicy: Sendable, Equatable {
         case .sourceQuota(let value): sourceQuota = value
         case .preSealHook(let value): preSealHook = value
         case .preSealTimeout(let value): preSealTimeout = value
+        case .batchQuietTime(let value): batchQuietTime = value
+        case .batchSeal(let value): batchSeal = value
+        case .batchResumeTime(let value): batchResumeTime = value
         }
     }
 
@@ -92,7 +127,8 @@ public struct TopicPolicy: Sendable, Equatable {
     public var effectiveLines: [String] {
         let changes: [Change] = [
             .retention(retention), .maxBatchSize(maxBatchSize), .sourceQuota(sourceQuota), .preSealHook(preSealHook),
-            .preSealTimeout(preSealTimeout),
+            .preSealTimeout(preSealTimeout), .batchQuietTime(batchQuietTime), .batchSeal(batchSeal),
+            .batchResumeTime(batchResumeTime),
         ]
         return changes.map(\.effectiveLine)
     }

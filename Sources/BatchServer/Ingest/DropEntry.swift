@@ -1,5 +1,6 @@
-/// A name in a batch's tree: a folder the client made, or a file.
-enum DropEntry {
-    case directory(mode: UInt32, mtime: Int64, sequence: Int, archived: Bool)
-    case file(StagedFile)
+/// A name in a batch's tree as a client sees it (STAT, READDIR): a folder
+/// the source made, or a file with what is written of it so far.
+enum DropEntry: Sendable, Equatable {
+    case directory(mode: UInt32, mtime: Int64)
+    case file(size: UInt64, mode: UInt32, mtime: Int64?)
 }

@@ -5,14 +5,16 @@ import Logging
 import SSHKit
 
 /// The drop area as one channel sees it: the virtual root lists the
-/// destinations, and each destination this channel writes to is one
-/// `OpenBatch`. Confined to the channel's loop thread.
+/// destinations, and each destination's tree is the source's open batch to
+/// it, shared with the source's other channels (`OpenBatches`). The
+/// batches this channel wrote to stay open at least until it closes.
+/// Confined to the channel's loop thread.
 final class DropSession {
     let user: String
     let peer: String
     let context: IngestContext
-    private(set) var batches: [Destination: OpenBatch] = [:]
-    private var knownDestinations: [Destination: Bool] = [:]
+    /// The batches this channel joined by writing to them.
+    private var joined: [Destination: OpenBatch] = [:]
 
     /// The key this channel's session logged in with; once it is
     /// revoked, nothing more is accepted and nothing open is sealed.
@@ -38,17 +40,11 @@ final class DropSession {
         credential.isRevoked ? .revoked : nil
     }
 
-    /// The key was revoked: every batch this channel opened is failed, not
-    /// sealed, and the channel takes nothing more.
+    /// The key was revoked: every batch this channel wrote to is failed,
+    /// not sealed, and the channel takes nothing more.
     func abandonAll() {
-        for batch in batches.values { batch.abandon(reason: IngestError.revoked.description) }
-        batches.removeAll()
-    }
-
-    /// Whether `destination` names recipients that exist now.
-    func destinationExists(_ destination: Destination) -> Bool {
-        if batches[destination] != nil { return true }
-        return (try? validate(destination)) != nil
+        for batch in joined.values { batch.abandon(reason: IngestError.revoked.description) }
+        joined.removeAll()
     }
 
     /// Throws the catalogue's sentence when `destination` does not resolve.
@@ -60,17 +56,23 @@ final class DropSession {
         }
     }
 
-    /// The batch for `destination`, opened on first use.
+    /// The batch to write to for `destination`: the source's open one,
+    /// joined, or a new one.
     func batch(for destination: Destination) throws(IngestError) -> OpenBatch {
-        if let batch = batches[destination], !batch.isSealing { return batch }
-        let batch = try OpenBatch(destination: destination, source: user, peer: peer, context: context)
-        batches[destination] = batch
+        if let batch = joined[destination], batch.isOpen { return batch }
+        let batch = try context.batches.join(destination, source: user, peer: peer, context: context)
+        // One it joined before and that sealed meanwhile (by `seal`) no
+        // longer waits for this channel.
+        joined[destination]?.leave()
+        joined[destination] = batch
         return batch
     }
 
-    /// The batch for `destination` if this channel already wrote to it.
+    /// The source's open batch for `destination`, whichever channel made
+    /// it, for lookups (STAT, OPENDIR) that do not write.
     func existingBatch(for destination: Destination) -> OpenBatch? {
-        batches[destination]
+        if let batch = joined[destination], batch.isOpen { return batch }
+        return context.batches.open(destination, source: user)
     }
 
     /// The topic names, for listing the root of the drop area.
@@ -83,23 +85,27 @@ final class DropSession {
         }
     }
 
-    /// The channel closed: every batch it opened is sealed (abandoned when
-    /// the key was revoked meanwhile).
-    func sealAll() {
-        sealAll { _ in }
+    /// The channel closed: it leaves every batch it wrote to (which then
+    /// seal after their quiet time), or abandons them when the key was
+    /// revoked meanwhile.
+    func leaveAll() {
+        leaveAll { _ in }
     }
 
-    /// Seals every batch this channel opened; `completion` gets their
-    /// outcomes, on another thread, once all are recorded.
-    func sealAll(completion: @escaping @Sendable ([SealOutcome]) -> Void) {
+    /// As `leaveAll()`; `completion` gets, on another thread, the outcomes
+    /// of the batches that seal by themselves (`BatchSeal auto`) once all
+    /// are known. Batches that wait for an explicit `seal` are not waited for.
+    func leaveAll(completion: @escaping @Sendable ([SealOutcome]) -> Void) {
         if credential.isRevoked { abandonAll() }
-        let open = Array(batches.values)
-        batches.removeAll()
-        guard !open.isEmpty else { return completion([]) }
+        let left = Array(joined.values)
+        joined.removeAll()
+        for batch in left { batch.leave() }
+        let awaited = left.filter { $0.policy.batchSeal == .auto }
+        guard !awaited.isEmpty else { return completion([]) }
         let outcomes = Locked<[SealOutcome]>([])
-        let count = open.count
-        for batch in open {
-            batch.seal { outcome in
+        let count = awaited.count
+        for batch in awaited {
+            batch.verdict.wait { outcome in
                 let all = outcomes.withLock { list -> [SealOutcome]? in
                     list.append(outcome)
                     return list.count == count ? list : nil

@@ -36,6 +36,9 @@ struct IngestContext: Sendable {
     let notifier: Notifier
     /// Seals under way; shutdown waits for them so no batch is left half-sealed.
     let pendingSeals = DispatchGroup()
+    /// The batches open now, one per source and destination, shared by
+    /// that source's channels.
+    let batches = OpenBatches()
     /// Files each user holds open for upload, against MaxOpenFilesPerUser.
     let openFiles = UserAllowance()
     /// Batches each user has open, against MaxOpenBatchesPerUser.

@@ -15,6 +15,10 @@ public enum IngestError: Error, Sendable, Equatable, CustomStringConvertible {
     case writeOnly(String)
     case linksRefused
     case crossDestination(String, String)
+    /// A folder renamed into itself.
+    case intoItself(String, String)
+    /// `seal` found no open batch, or nothing complete in it.
+    case nothingToSeal(String)
     case fileTooLarge(String, UInt64)
     /// The batch would hold more than its topic's MaxBatchSize.
     case batchTooLarge(destination: String, limit: Int64)
@@ -55,6 +59,10 @@ public enum IngestError: Error, Sendable, Equatable, CustomStringConvertible {
             return "links are not allowed in the drop area"
         case .crossDestination(let from, let to):
             return "cannot move '\(from)' to '\(to)': a file stays in the batch it was dropped into"
+        case .intoItself(let from, let to):
+            return "cannot move folder '\(from)' into itself ('\(to)')"
+        case .nothingToSeal(let destination):
+            return "nothing to seal: you have no open batch to '\(destination)'"
         case .fileTooLarge(let path, let limit):
             return "'\(path)' would exceed the largest file allowed (\(limit) bytes)"
         case .batchTooLarge(let destination, let limit):
@@ -98,5 +106,19 @@ extension IngestError {
     /// The client-facing form of a catalogue refusal.
     init(_ error: StoreError) {
         self = .recipients(error.description)
+    }
+}
+
+extension IngestError {
+    /// The client-facing form of a refused change to a batch's tree.
+    init(_ error: BatchTreeError) {
+        switch error {
+        case .alreadyExists(let path): self = .alreadyExists(path)
+        case .noSuchFile(let path): self = .noSuchFile(path)
+        case .notADirectory(let path): self = .notADirectory(path)
+        case .isADirectory(let path): self = .isADirectory(path)
+        case .directoryNotEmpty(let path): self = .directoryNotEmpty(path)
+        case .intoItself(let from, let to): self = .intoItself(from, to)
+        }
     }
 }

@@ -4,10 +4,18 @@ import BatchStore
 import Foundation
 import Logging
 
-/// A batch being dropped: one channel's uploads to one destination. Its
-/// tree lives on the channel's loop thread; its archive grows on the
-/// archiver's queue as each file completes.
-final class OpenBatch {
+/// A batch being dropped: one source's uploads to one destination, over
+/// every session and channel of that source that writes to it (see
+/// `OpenBatches`). Its tree (`BatchTree`) and staged files are shared by
+/// those channels, on whatever loops they run, behind one lock; its archive
+/// grows on the archiver's queue as each file completes.
+///
+/// It seals when the last channel that wrote to it has closed and the
+/// topic's quiet time (`BatchQuietTime`) has passed with no channel back, or
+/// when the source runs `seal` (`BatchSeal explicit` waits for that). A
+/// channel that went mid-upload leaves its file kept for a resume, and the
+/// batch waits `BatchResumeTime` for it instead.
+final class OpenBatch: @unchecked Sendable {
     let id: Int64
     let destination: Destination
     let source: String
@@ -16,18 +24,27 @@ final class OpenBatch {
     private let archiver: BatchArchiver
     /// The topic's settings when the batch opened: its limits hold for the
     /// whole batch, even if a reload changes them meanwhile.
-    private let policy: TopicPolicy
+    let policy: TopicPolicy
     /// The batch's bytes against MaxBatchSize and the source's SourceQuota.
     let budget: BatchBudget
-    private var logger: Logger
-    /// Relative path ("a/b.txt") → entry. The destination folder itself is "".
-    private var entries: [String: DropEntry] = [:]
-    private var nextStagingNumber = 0
-    private var nextSequence = 0
-    /// Set when something already archived was renamed or removed: the
-    /// archive is then written again from staging at seal time.
-    private var rebuildNeeded = false
-    private(set) var isSealing = false
+    private let logger: Logger
+    /// Told once, with the outcome, when the batch has ended.
+    let verdict = SealVerdict()
+    /// Called once the batch stops taking uploads (it seals or is abandoned).
+    private let ended: @Sendable (OpenBatch) -> Void
+
+    /// Guards everything below: the tree, the staged files, the streaming
+    /// slot, the channels writing and the quiet-time generation.
+    private let lock = NSLock()
+    private var tree = BatchTree()
+    private var files: [Int: StagedFile] = [:]
+    private var nextFileID = 0
+    private var sealing = false
+    /// Channels that wrote to the batch and are still open.
+    private var writers = 0
+    /// Bumped whenever a channel joins or the batch seals, so that a quiet
+    /// time that started before no longer seals it.
+    private var quietGeneration = 0
     /// The file being archived as it is uploaded; one at a time, since an
     /// archive entry's bytes are contiguous.
     private var streamingFile: StagedFile?
@@ -37,7 +54,10 @@ final class OpenBatch {
     /// compressed alongside the data before them.
     static let streamingThreshold: UInt64 = 1 << 20
 
-    init(destination: Destination, source: String, peer: String, context: IngestContext) throws(IngestError) {
+    /// Opens a batch in the catalogue, with its staging folder. `ended` is
+    /// told when it stops taking uploads.
+    init(destination: Destination, source: String, peer: String, context: IngestContext,
+         ended: @escaping @Sendable (OpenBatch) -> Void) throws(IngestError) {
         let batchLimit = context.settings.current.maxOpenBatchesPerUser
         guard context.openBatches.take(for: source, limit: batchLimit) else { throw .tooManyOpenBatches(batchLimit) }
         do {
@@ -58,15 +78,17 @@ final class OpenBatch {
         self.destination = destination
         self.source = source
         self.context = context
+        self.ended = ended
         stagingDirectory = context.layout.staging + "/\(id)"
         archiver = BatchArchiver(batch: id, archivePath: context.layout.archive(batch: id),
                                  pieceSize: context.pieceSize, level: context.compressionLevel)
         budget = BatchBudget(destination: destination, source: source, policy: policy, ledger: context.ledger,
                              catalogue: context.catalogue)
-        logger = context.logger
+        var logger = context.logger
         logger[metadataKey: "batch"] = "\(id)"
         logger[metadataKey: "user"] = "\(source)"
         logger[metadataKey: "peer"] = "\(peer)"
+        self.logger = logger
         do {
             try FileManager.default.createDirectory(atPath: stagingDirectory, withIntermediateDirectories: true)
         } catch {
@@ -78,352 +100,426 @@ final class OpenBatch {
         logger.info("batch opened", metadata: ["destination": "\(destination.component)"])
     }
 
+    private func locked<T>(_ body: () throws(IngestError) -> T) throws(IngestError) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body()
+    }
+
+    /// False once the batch seals or is abandoned: new uploads then open
+    /// another batch.
+    var isOpen: Bool { locked { !sealing } }
+
+    // MARK: - Channels
+
+    /// A channel starts writing to the batch: it stays open at least until
+    /// that channel leaves. False when the batch no longer takes uploads.
+    func join() -> Bool {
+        locked {
+            guard !sealing else { return false }
+            writers += 1
+            quietGeneration += 1
+            return true
+        }
+    }
+
+    /// A channel went with `file` still open (the connection dropped
+    /// mid-upload): the file is kept for a resume, not archived.
+    func interrupt(_ file: StagedFile) {
+        locked { file.interruptHandle() }
+    }
+
+    /// A channel that wrote to the batch closed. With the last one gone the
+    /// quiet time starts (`BatchResumeTime` instead when an upload was cut
+    /// off, so that its client can come back for it); after it the batch
+    /// seals unless a channel joined meanwhile. `BatchSeal explicit` waits
+    /// for `seal` instead.
+    func leave() {
+        let wait: (milliseconds: Int, generation: Int)? = locked {
+            writers = max(0, writers - 1)
+            guard writers == 0, !sealing, policy.batchSeal == .auto else { return nil }
+            quietGeneration += 1
+            let resumable = files.values.contains { $0.isInterrupted }
+            let milliseconds = resumable ? max(policy.batchQuietTime, policy.batchResumeTime * 1000) : policy.batchQuietTime
+            return (milliseconds, quietGeneration)
+        }
+        guard let wait else { return }
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(wait.milliseconds)) { [self] in
+            let plan: SealPlan? = locked {
+                guard writers == 0, !sealing, quietGeneration == wait.generation else { return nil }
+                return planSeal()
+            }
+            guard let plan else { return }
+            logger.debug("quiet time passed with no channel writing; sealing")
+            ended(self)
+            plan.run()
+        }
+    }
+
     // MARK: - Lookups
 
     func entry(_ relative: String) -> DropEntry? {
-        relative.isEmpty ? .directory(mode: 0o755, mtime: 0, sequence: -1, archived: false) : entries[relative]
+        locked { entryLocked(relative) }
+    }
+
+    private func entryLocked(_ relative: String) -> DropEntry? {
+        switch tree.node(at: relative) {
+        case .directory(let mode, let mtime)?: return .directory(mode: mode, mtime: mtime)
+        case .file(let id)?: return files[id].map { .file(size: $0.size, mode: $0.mode, mtime: $0.mtime) }
+        case nil: return nil
+        }
+    }
+
+    /// What an open handle's file looks like now (FSTAT).
+    func entry(of file: StagedFile) -> DropEntry {
+        locked { .file(size: file.size, mode: file.mode, mtime: file.mtime) }
     }
 
     func isDirectory(_ relative: String) -> Bool {
-        if case .directory = entry(relative) { return true }
-        return false
+        locked { tree.isDirectory(relative) }
     }
 
     /// Names directly inside the folder `relative`, sorted.
     func children(of relative: String) -> [(name: String, entry: DropEntry)] {
-        let prefix = relative.isEmpty ? "" : relative + "/"
-        return entries.compactMap { key, value -> (String, DropEntry)? in
-            guard key.hasPrefix(prefix) else { return nil }
-            let rest = key.dropFirst(prefix.count)
-            guard !rest.isEmpty, !PathComponents.containsSeparator(rest) else { return nil }
-            return (String(rest), value)
-        }.sorted { $0.0 < $1.0 }
+        locked {
+            tree.children(of: relative).compactMap { name, node -> (name: String, entry: DropEntry)? in
+                let path = relative.isEmpty ? name : relative + "/" + name
+                return entryLocked(path).map { (name: name, entry: $0) }
+            }
+        }
+    }
+
+    /// Where an open handle's file is in the tree now, for messages.
+    func path(of file: StagedFile) -> String {
+        locked { tree.path(of: file.id) ?? "" }
     }
 
     // MARK: - Changes
 
     func makeDirectory(_ relative: String, mode: UInt32?) throws(IngestError) {
-        guard !isSealing else { throw .storage("the batch is already sealing") }
-        guard !relative.isEmpty else { throw .alreadyExists(destination.component) }
-        guard entries[relative] == nil else { throw .alreadyExists(relative) }
-        try requireParent(of: relative)
-        let sequence = takeSequence()
-        let mtime = Int64(Date().timeIntervalSince1970)
-        let dirMode = (mode ?? 0o755) & TarHeader.permissionBits
-        entries[relative] = .directory(mode: dirMode, mtime: mtime, sequence: sequence, archived: true)
-        archiver.append(.directory(path: relative, mode: dirMode, mtime: mtime))
+        try locked { () throws(IngestError) in
+            try requireOpen()
+            guard !relative.isEmpty else { throw .alreadyExists(destination.component) }
+            let mtime = Int64(Date().timeIntervalSince1970)
+            let dirMode = (mode ?? 0o755) & TarHeader.permissionBits
+            try changeTree { tree throws(BatchTreeError) in try tree.makeDirectory(relative, mode: dirMode, mtime: mtime) }
+            archiver.append(.directory(path: relative, mode: dirMode, mtime: mtime))
+        }
+    }
+
+    /// Makes the folder `relative` unless it is there already (legacy scp
+    /// enters folders that may exist).
+    func ensureDirectory(_ relative: String, mode: UInt32?) throws(IngestError) {
+        if isDirectory(relative) { return }
+        do {
+            try makeDirectory(relative, mode: mode)
+        } catch .alreadyExists where isDirectory(relative) {
+            // Another channel made it meanwhile.
+        }
     }
 
     func removeDirectory(_ relative: String) throws(IngestError) {
-        guard case .directory(_, _, _, let archived)? = entries[relative] else {
-            throw entries[relative] == nil ? .noSuchFile(relative) : .notADirectory(relative)
+        try locked { () throws(IngestError) in
+            try requireOpen()
+            try changeTree { tree throws(BatchTreeError) in try tree.removeDirectory(relative) }
         }
-        guard children(of: relative).isEmpty else { throw .directoryNotEmpty(relative) }
-        entries[relative] = nil
-        if archived { rebuildNeeded = true }
     }
 
     /// Opens a file for writing: a new one, or an existing one of this
-    /// batch (replaced with `truncate`, continued without).
-    func openFile(_ relative: String, truncate: Bool, exclusive: Bool) throws(IngestError) -> StagedFile {
-        guard !isSealing else { throw .storage("the batch is already sealing") }
-        try requireParent(of: relative)
-        try budget.refresh()
-        switch entries[relative] {
-        case .directory?:
-            throw .isADirectory(relative)
-        case .file(let existing)?:
-            if exclusive { throw .alreadyExists(relative) }
-            if existing.isArchived { rebuildNeeded = true; existing.isArchived = false }
-            if truncate {
-                existing.abandon()
-                let file = try newStagedFile(relative, truncate: true)
-                entries[relative] = .file(file)
-                return file
+    /// batch (emptied with `truncate`, continued or resumed without).
+    /// `mode`, `mtime` and `announcedSize` are what the client sent with it.
+    func openFile(_ relative: String, truncate: Bool, exclusive: Bool, mode: UInt32? = nil, mtime: Int64? = nil,
+                  announcedSize: UInt64? = nil) throws(IngestError) -> StagedFile {
+        try locked { () throws(IngestError) in
+            try requireOpen()
+            try budget.refresh()
+            let file: StagedFile
+            let existing = try changeTree { tree throws(BatchTreeError) in try tree.fileToOpen(at: relative, exclusive: exclusive) }
+            if let existing, !truncate, let staged = files[existing] {
+                if try staged.reopen() { tree.unarchive(existing) }
+                file = staged
+            } else {
+                file = try newStagedFile()
+                let replaced = try changeTree { tree throws(BatchTreeError) in try tree.placeFile(file.id, at: relative) }
+                if let replaced { release(replaced) }
+                files[file.id] = file
             }
-            try existing.reopen()
-            return existing
-        case nil:
-            let file = try newStagedFile(relative, truncate: true)
-            entries[relative] = .file(file)
+            if let mode { file.mode = mode }
+            if let mtime { file.mtime = mtime }
+            if let announcedSize { file.announcedSize = announcedSize }
             return file
         }
     }
 
     /// Writes `bytes` at `offset` of `file`, then starts archiving the file
-    /// as it arrives when it is large enough and written in order.
-    func write(_ file: StagedFile, _ bytes: [UInt8], at offset: UInt64) throws(IngestError) {
-        try file.write(bytes, at: offset)
-        considerStreaming(file)
-    }
-
-    /// As `write(_:_:at:)`, for bytes in a buffer.
+    /// as it arrives when it is large enough and written in order. A write
+    /// that fails (a limit, a full disk) takes the file out of the batch:
+    /// it is never archived cut short or with a hole.
     func write(_ file: StagedFile, _ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(IngestError) {
-        try file.write(bytes, at: offset)
-        considerStreaming(file)
-    }
-
-    private func considerStreaming(_ file: StagedFile) {
-        if streamingFile?.stream == nil { streamingFile = nil }
-        guard streamingFile == nil, file.stream == nil, !isSealing, file.isOpen, file.isWrittenInOrder,
-              file.size >= OpenBatch.streamingThreshold, case .file(let current)? = entries[file.path], current === file
-        else { return }
-        var announced: StreamedUpload.Header?
-        if let size = file.announcedSize {
-            // The header is written now, so its mtime is fixed now.
-            let mtime = file.mtime ?? Int64(Date().timeIntervalSince1970)
-            file.mtime = mtime
-            announced = StreamedUpload.Header(path: file.path, size: size, mode: file.mode, mtime: mtime)
-        } else {
-            // The header waits in a one-block slot: it must fit there.
-            guard TarHeader(path: file.path, kind: .regularFile, mode: file.mode, mtime: 0).encode().count == TarBlock.size
-            else { return }
-        }
-        // Its place in the archive is taken now: later entries follow it.
-        file.sequence = takeSequence()
-        file.isArchived = true
-        let upload = StreamedUpload(stagingPath: file.stagingPath, announced: announced, archiver: archiver)
-        file.stream = upload
-        streamingFile = file
-        logger.debug("archiving a file as it uploads", metadata: ["file": "\(file.path)"])
-        archiver.beginStream(upload)
-        upload.grew(to: file.size)
-    }
-
-    /// The client closed a file it wrote: it is complete and goes into the
-    /// archive now, or ends its streamed entry.
-    func complete(_ file: StagedFile) {
-        file.complete()
-        if file.mtime == nil { file.mtime = Int64(Date().timeIntervalSince1970) }
-        if let stream = file.stream {
-            file.stream = nil
-            if streamingFile === file { streamingFile = nil }
-            guard case .file(let current)? = entries[file.path], current === file, !isSealing, !stream.isBroken else {
-                logger.debug("a file archived as it uploaded changed behind the archiver; the archive is built again at seal",
-                             metadata: ["file": "\(file.path)"])
-                stream.breakOff()
-                rebuildNeeded = true
-                return
+        try locked { () throws(IngestError) in
+            guard tree.path(of: file.id) != nil else { throw .badHandle }
+            do throws(IngestError) {
+                let end = offset.addingReportingOverflow(UInt64(bytes.count))
+                guard !end.overflow, end.partialValue <= context.maxFileSize else {
+                    throw .fileTooLarge(tree.path(of: file.id) ?? "", context.maxFileSize)
+                }
+                try file.write(bytes, at: offset)
+            } catch {
+                drop(file)
+                throw error
             }
-            archiver.endStream(stream, path: file.path, size: file.size, mode: file.mode,
-                               mtime: file.mtime ?? Int64(Date().timeIntervalSince1970))
+            considerStreaming(file)
+        }
+    }
+
+    /// As `write(_:_:at:)`, for bytes in an array.
+    func write(_ file: StagedFile, _ bytes: [UInt8], at offset: UInt64) throws(IngestError) {
+        let result = bytes.withUnsafeBytes { buffer in
+            Result { () throws(IngestError) in try write(file, buffer, at: offset) }
+        }
+        try result.get()
+    }
+
+    /// Sets what SETSTAT or FSETSTAT asks of `file`: mode, mtime, and a size
+    /// (a truncation or extension). A size refused takes the file out of
+    /// the batch, as a failed write does.
+    func setAttributes(of file: StagedFile, mode: UInt32?, mtime: Int64?, size: UInt64?) throws(IngestError) {
+        try locked { () throws(IngestError) in
+            guard tree.path(of: file.id) != nil else { return }
+            if let mode { file.mode = mode }
+            if let mtime { file.mtime = mtime }
+            guard let size, file.isOpen, size != file.size else { return }
+            do throws(IngestError) {
+                guard size <= context.maxFileSize else { throw .fileTooLarge(tree.path(of: file.id) ?? "", context.maxFileSize) }
+                try file.resize(to: size)
+            } catch {
+                drop(file)
+                throw error
+            }
+        }
+    }
+
+    /// As `setAttributes(of:…)`, for the file at `relative`; folders take
+    /// no attributes after they are made.
+    func setAttributes(at relative: String, mode: UInt32?, mtime: Int64?, size: UInt64?) throws(IngestError) {
+        let file: StagedFile? = locked {
+            guard case .file(let id)? = tree.node(at: relative) else { return nil }
+            return files[id]
+        }
+        guard let file else {
+            if entry(relative) == nil { throw .noSuchFile(relative) }
             return
         }
-        guard case .file(let current)? = entries[file.path], current === file, !isSealing else { return }
-        file.sequence = takeSequence()
-        file.isArchived = true
-        archiver.append(job(for: file))
+        try setAttributes(of: file, mode: mode, mtime: mtime, size: size)
+    }
+
+    /// The client closed a handle of a file it wrote. With its last handle
+    /// the file is complete and goes into the archive now, or ends its
+    /// streamed entry.
+    func close(_ file: StagedFile) {
+        locked {
+            file.closeHandle()
+            guard file.isComplete else { return }
+            if file.mtime == nil { file.mtime = Int64(Date().timeIntervalSince1970) }
+            let current = tree.path(of: file.id)
+            if let stream = file.stream {
+                file.stream = nil
+                if streamingFile === file { streamingFile = nil }
+                guard let current, !sealing, !stream.isBroken else {
+                    logger.debug("a file archived as it uploaded changed behind the archiver; the archive is built again at seal")
+                    stream.breakOff()
+                    tree.unarchive(file.id)
+                    return
+                }
+                archiver.endStream(stream, path: current, size: file.size, mode: file.mode,
+                                   mtime: file.mtime ?? Int64(Date().timeIntervalSince1970))
+                return
+            }
+            guard let current, !sealing else { return }
+            tree.archive(file.id)
+            archiver.append(.file(path: current, stagingPath: file.stagingPath, mode: file.mode,
+                                  mtime: file.mtime ?? Int64(Date().timeIntervalSince1970)))
+        }
     }
 
     func remove(_ relative: String) throws(IngestError) {
-        guard case .file(let file)? = entries[relative] else {
-            throw entries[relative] == nil ? .noSuchFile(relative) : .isADirectory(relative)
+        try locked { () throws(IngestError) in
+            try requireOpen()
+            release(try changeTree { tree throws(BatchTreeError) in try tree.removeFile(relative) })
         }
-        entries[relative] = nil
-        file.abandon()
-        if file.isArchived { rebuildNeeded = true }
+    }
+
+    /// Takes `file` out of the batch wherever it is now (its upload failed).
+    func remove(_ file: StagedFile) {
+        locked { drop(file) }
     }
 
     /// Renames a file or folder inside this batch. `replace` is POSIX
     /// rename (posix-rename@openssh.com); plain SFTP v3 rename refuses to
     /// overwrite.
     func rename(_ from: String, to: String, replace: Bool) throws(IngestError) {
-        guard !isSealing else { throw .storage("the batch is already sealing") }
-        guard let moving = entries[from] else { throw .noSuchFile(from) }
-        try requireParent(of: to)
-        if let existing = entries[to] {
-            guard replace, case .file(let old) = existing, case .file = moving else { throw .alreadyExists(to) }
-            old.abandon()
-            if old.isArchived { rebuildNeeded = true }
-        }
-        guard to != from, !to.hasPrefix(from + "/") else { throw .alreadyExists(to) }
-        let prefix = from + "/"
-        let moved = entries.filter { $0.key == from || $0.key.hasPrefix(prefix) }
-        for (key, value) in moved {
-            entries[key] = nil
-            let newKey = to + key.dropFirst(from.count)
-            switch value {
-            case .file(let file):
-                file.path = newKey
-                if file.isArchived { rebuildNeeded = true }
-            case .directory(_, _, _, let archived):
-                if archived { rebuildNeeded = true }
-            }
-            entries[newKey] = value
+        try locked { () throws(IngestError) in
+            try requireOpen()
+            let replaced = try changeTree { tree throws(BatchTreeError) in try tree.rename(from, to: to, replace: replace) }
+            if let replaced { release(replaced) }
         }
     }
 
     // MARK: - Sealing
 
-    /// Seals the batch: files still open are dropped (their upload did not
-    /// complete), the archive is finished and fsynced, and only then does
-    /// the catalogue say `sealed`. A batch with nothing complete is discarded.
-    /// `completion` runs on another thread with the outcome, once the
-    /// catalogue has it.
-    func seal(completion: @escaping @Sendable (SealOutcome) -> Void = { _ in }) {
-        guard !isSealing else { return }
-        let completion = end(then: completion)
-        var dropped: [String] = []
-        for case (let key, .file(let file)) in entries where !file.isComplete {
-            if file.isArchived { rebuildNeeded = true }
-            file.abandon()
-            entries[key] = nil
-            dropped.append(key)
+    /// Seals the batch now: files still open or interrupted are left out
+    /// (their upload did not complete), the archive is finished and
+    /// fsynced, and only then does the catalogue say `sealed`. A batch with
+    /// nothing complete is discarded. `verdict` is told the outcome once
+    /// the catalogue has it; a batch already sealing only waits for it.
+    func seal() {
+        let plan: SealPlan? = locked {
+            guard !sealing else { return nil }
+            return planSeal()
         }
-        if !dropped.isEmpty {
-            logger.warning("incomplete files left out of the batch", metadata: ["files": "\(dropped.sorted())"])
-        }
-        let complete = orderedEntries()
-        let staged = complete.map { stagedEntry($0.key, $0.entry) }
-        let files = staged.compactMap(\.file)
-        let catalogue = context.catalogue
-        let id = self.id
-        let staging = stagingDirectory
-        let logger = self.logger
-        let recorder = SealRecorder(id: id, archivePath: archiver.archivePath, stagingDirectory: staging,
-                                    catalogue: catalogue, notifier: context.notifier, logger: logger)
-        if complete.isEmpty {
-            archiver.discard {
-                do {
-                    try catalogue.discardBatch(id: id)
-                } catch {
-                    logger.error("cannot discard empty batch", metadata: ["error": "\(error)"])
-                }
-                recorder.removeStaging()
-                logger.info("batch discarded: nothing was uploaded completely")
-                completion(.discarded)
-            }
-            return
-        }
-        let jobs = staged.map { ArchiveJob($0, in: staging) }
-        let rebuild = rebuildNeeded
-        if rebuild { logger.debug("the archive is built again from staging: the batch changed after files were archived") }
-        let archiver = self.archiver
-        let finish: @Sendable () -> Void = {
-            // From here the upload is final and vetted: a crash before the
-            // seal is recorded leaves the batch for the next start to seal
-            // from staging, which keeps every file until then.
-            do {
-                try catalogue.finishUpload(id: id, entries: staged)
-            } catch {
-                logger.error("cannot record the finished upload: a crash before the seal would fail the batch",
-                             metadata: ["error": "\(error)"])
-            }
-            archiver.finish(jobs: jobs, rebuild: rebuild) { result in
-                completion(recorder.record(result, files: files, message: "batch sealed"))
-            }
-        }
-        guard let command = policy.preSealHook else { return finish() }
-        let tree = complete.map { key, entry -> (path: String, stagingPath: String?) in
-            if case .file(let file) = entry { return (key, file.stagingPath) }
-            return (key, nil)
-        }
-        let environment = [
-            "BATCHD_BATCH": "\(id)", "BATCHD_TOPIC": destination.topicName ?? "", "BATCHD_DESTINATION": destination.component,
-            "BATCHD_SOURCE": source, "BATCHD_FILES": "\(files.count)",
-            "BATCHD_BYTES": "\(files.reduce(Int64(0)) { $0 + $1.size })",
-        ]
-        let hook = PreSealHook(command: command, timeout: policy.preSealTimeout)
-        context.hookGate.run(for: source, limit: context.settings.current.maxPreSealHooksPerUser) { done in
-            hook.vet(tree, in: staging + "/files", environment: environment, logger: logger, accepted: {
-                done()
-                finish()
-            }, rejected: { reason in
-                done()
-                archiver.discard {
-                    let outcome = recorder.fail(reason)
-                    recorder.removeStaging()
-                    completion(outcome)
-                }
-            })
-        }
+        guard let plan else { return }
+        ended(self)
+        plan.run()
     }
 
     /// Fails the batch without sealing it: its files are dropped, the
     /// catalogue records `reason`, nothing is offered. For a batch whose
     /// source lost the right to drop it (a revoked key, a removed user).
-    func abandon(reason: String, completion: @escaping @Sendable (SealOutcome) -> Void = { _ in }) {
-        guard !isSealing else { return }
-        let completion = end(then: completion)
-        for case .file(let file) in entries.values { file.abandon() }
-        entries.removeAll()
+    func abandon(reason: String) {
+        let started: Bool = locked {
+            guard !sealing else { return false }
+            sealing = true
+            quietGeneration += 1
+            for file in files.values { file.abandon() }
+            files.removeAll()
+            tree = BatchTree()
+            return true
+        }
+        guard started else { return }
+        ended(self)
+        let finish = ending()
         let recorder = SealRecorder(id: id, archivePath: archiver.archivePath, stagingDirectory: stagingDirectory,
                                     catalogue: context.catalogue, notifier: context.notifier, logger: logger)
         logger.warning("batch abandoned, not sealed", metadata: ["reason": "\(reason)"])
         archiver.discard {
             let outcome = recorder.fail(reason)
             recorder.removeStaging()
-            completion(outcome)
+            finish(outcome)
         }
     }
 
-    /// Marks the batch ending (sealing or abandoned) and returns
-    /// `completion` wrapped to give back what the batch held once the
-    /// catalogue has its outcome; shutdown waits for it.
-    private func end(then completion: @escaping @Sendable (SealOutcome) -> Void) -> @Sendable (SealOutcome) -> Void {
-        isSealing = true
+    /// Under the lock: marks the batch sealing, leaves out what is not
+    /// complete, and captures what the seal needs, to run outside it.
+    private func planSeal() -> SealPlan {
+        sealing = true
+        quietGeneration += 1
+        var dropped: [String] = []
+        for file in files.values where !file.isComplete {
+            dropped.append(tree.path(of: file.id) ?? "")
+            drop(file)
+        }
+        if !dropped.isEmpty {
+            logger.warning("incomplete files left out of the batch", metadata: ["files": "\(dropped.sorted())"])
+        }
+        let entries = tree.ordered().map { path, node -> (entry: StagedEntry, stagingPath: String?) in
+            switch node {
+            case .directory(let mode, let mtime):
+                return (StagedEntry(path: path, kind: .directory, mode: Int(mode), mtime: mtime), nil)
+            case .file(let id):
+                let file = files[id]!
+                let name = (file.stagingPath as NSString).lastPathComponent
+                return (StagedEntry(path: path, kind: .file(stagingName: name, size: Int64(file.size)), mode: Int(file.mode),
+                                    mtime: file.mtime ?? 0), file.stagingPath)
+            }
+        }
+        return SealPlan(batch: id, destination: destination, source: source, entries: entries,
+                        rebuild: tree.rebuildNeeded, stagingDirectory: stagingDirectory, archiver: archiver,
+                        policy: policy, context: context, logger: logger, finish: ending())
+    }
+
+    /// Returns what to call with the outcome: it gives back what the batch
+    /// held, tells `verdict` and lets shutdown, which waits for every seal
+    /// under way, go on.
+    private func ending() -> @Sendable (SealOutcome) -> Void {
         context.counters.uploadsInProgress.subtract(1, ordering: .relaxed)
         let group = context.pendingSeals
         group.enter()
-        let budget = self.budget
+        let (budget, verdict) = (self.budget, self.verdict)
         let (openBatches, source) = (context.openBatches, self.source)
         return { outcome in
             // Sealed bytes are in the catalogue now; failed ones count for nothing.
             budget.release()
             openBatches.give(for: source)
-            completion(outcome)
+            verdict.resolve(outcome)
             group.leave()
         }
     }
 
-    // MARK: - Helpers
+    // MARK: - Helpers (under the lock)
 
-    private func requireParent(of relative: String) throws(IngestError) {
-        let parent = PathComponents.split(relative).dropLast().joined(separator: "/")
-        guard isDirectory(parent) else {
-            throw entries[parent] == nil ? .noSuchFile(parent) : .notADirectory(parent)
+    private func requireOpen() throws(IngestError) {
+        guard !sealing else { throw .storage("the batch is already sealing; start again for a new batch") }
+    }
+
+    /// Runs a change of the tree, with its refusal as the client reads it.
+    @discardableResult
+    private func changeTree<T>(_ change: (inout BatchTree) throws(BatchTreeError) -> T) throws(IngestError) -> T {
+        do {
+            return try change(&tree)
+        } catch {
+            throw IngestError(error)
         }
     }
 
-    private func newStagedFile(_ relative: String, truncate: Bool) throws(IngestError) -> StagedFile {
-        nextStagingNumber += 1
+    /// A file left the tree (replaced or removed): its bytes go.
+    private func release(_ id: Int) {
+        guard let file = files.removeValue(forKey: id) else { return }
+        if streamingFile === file { streamingFile = nil }
+        file.abandon()
+    }
+
+    /// Takes `file` out of the tree and drops its bytes.
+    private func drop(_ file: StagedFile) {
+        tree.removeFile(id: file.id)
+        release(file.id)
+    }
+
+    private func newStagedFile() throws(IngestError) -> StagedFile {
+        nextFileID += 1
         let slots = OpenFileSlots(allowance: context.openFiles, user: source, limit: context.settings.current.maxOpenFilesPerUser)
-        return try StagedFile(path: relative, stagingPath: stagingDirectory + "/\(nextStagingNumber).part", truncate: truncate,
-                              budget: budget, counters: context.counters, slots: slots)
+        return try StagedFile(id: nextFileID, stagingPath: stagingDirectory + "/\(nextFileID).part", budget: budget,
+                              counters: context.counters, slots: slots)
     }
 
-    private func takeSequence() -> Int {
-        nextSequence += 1
-        return nextSequence
-    }
-
-    private func orderedEntries() -> [(key: String, entry: DropEntry)] {
-        entries.map { ($0.key, $0.value) }.sorted { a, b in
-            func sequence(_ e: DropEntry) -> Int {
-                switch e {
-                case .directory(_, _, let s, _): return s
-                case .file(let f): return f.sequence
-                }
-            }
-            return sequence(a.1) < sequence(b.1)
-        }.map { (key: $0.0, entry: $0.1) }
-    }
-
-    private func job(for file: StagedFile) -> ArchiveJob {
-        .file(path: file.path, stagingPath: file.stagingPath, mode: file.mode,
-              mtime: file.mtime ?? Int64(Date().timeIntervalSince1970))
-    }
-
-    /// `entry` as the catalogue records it when the upload finishes: a
-    /// complete file's mtime is set (`complete`).
-    private func stagedEntry(_ key: String, _ entry: DropEntry) -> StagedEntry {
-        switch entry {
-        case .directory(let mode, let mtime, _, _):
-            return StagedEntry(path: key, kind: .directory, mode: Int(mode), mtime: mtime)
-        case .file(let file):
-            let name = (file.stagingPath as NSString).lastPathComponent
-            return StagedEntry(path: key, kind: .file(stagingName: name, size: Int64(file.size)), mode: Int(file.mode),
-                               mtime: file.mtime ?? 0)
+    private func considerStreaming(_ file: StagedFile) {
+        if streamingFile?.stream == nil { streamingFile = nil }
+        guard streamingFile == nil, file.stream == nil, !sealing, file.isOpen, file.isWrittenInOrder,
+              file.size >= OpenBatch.streamingThreshold, let path = tree.path(of: file.id), !tree.isArchived(file.id)
+        else { return }
+        var announced: StreamedUpload.Header?
+        if let size = file.announcedSize {
+            // The header is written now, so its mtime is fixed now.
+            let mtime = file.mtime ?? Int64(Date().timeIntervalSince1970)
+            file.mtime = mtime
+            announced = StreamedUpload.Header(path: path, size: size, mode: file.mode, mtime: mtime)
+        } else {
+            // The header waits in a one-block slot: it must fit there.
+            guard TarHeader(path: path, kind: .regularFile, mode: file.mode, mtime: 0).encode().count == TarBlock.size
+            else { return }
         }
+        // Its place in the archive is taken now: later entries follow it.
+        tree.archive(file.id)
+        let upload = StreamedUpload(stagingPath: file.stagingPath, announced: announced, archiver: archiver)
+        file.stream = upload
+        streamingFile = file
+        logger.debug("archiving a file as it uploads", metadata: ["file": "\(path)"])
+        archiver.beginStream(upload)
+        upload.grew(to: file.size)
     }
 }

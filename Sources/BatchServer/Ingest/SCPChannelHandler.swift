@@ -60,9 +60,11 @@ final class SCPChannelHandler: SSHChannelHandler, @unchecked Sendable {
         }
     }
 
-    /// The client sent everything: the batch is sealed now, while the
-    /// client waits, so a refusal (the pre-seal hook's first line, a failed
-    /// archive) reaches it on stderr with a non-zero exit, as `scp` shows.
+    /// The client sent everything: the channel leaves its batch and, when
+    /// the batch seals by itself, waits for its seal (after the quiet time)
+    /// while the client waits, so a refusal (the pre-seal hook's first line,
+    /// a failed archive) reaches it on stderr with a non-zero exit, as `scp`
+    /// shows. A batch that waits for an explicit `seal` gets its verdict there.
     func channelReceivedEOF(_ channel: SSHChannel) {
         do {
             try parser.finish()
@@ -71,7 +73,8 @@ final class SCPChannelHandler: SSHChannelHandler, @unchecked Sendable {
             errors += 1
         }
         let errors = self.errors
-        drops.sealAll { outcomes in
+        interruptCurrent()
+        drops.leaveAll { outcomes in
             channel.execute {
                 let refusals = outcomes.compactMap(\.refusal)
                 for refusal in refusals {
@@ -83,7 +86,14 @@ final class SCPChannelHandler: SSHChannelHandler, @unchecked Sendable {
     }
 
     func channelClosed(_ channel: SSHChannel) {
-        drops.sealAll()
+        interruptCurrent()
+        drops.leaveAll()
+    }
+
+    /// A file whose data had not all come is kept for a resume, not archived.
+    private func interruptCurrent() {
+        if let (batch, file, _) = current { batch.interrupt(file) }
+        current = nil
     }
 
     // MARK: - Protocol
@@ -132,10 +142,7 @@ final class SCPChannelHandler: SSHChannelHandler, @unchecked Sendable {
             let path: String
             do {
                 path = try place(name)
-                let batch = try drops.batch(for: destination!)
-                if !batch.isDirectory(path) {
-                    try batch.makeDirectory(path, mode: mode)
-                }
+                try drops.batch(for: destination!).ensureDirectory(path, mode: mode)
             } catch {
                 return refuse(error, on: channel)
             }
@@ -151,17 +158,15 @@ final class SCPChannelHandler: SSHChannelHandler, @unchecked Sendable {
             do throws(IngestError) {
                 let path = try place(name)
                 let batch = try drops.batch(for: destination!)
-                let file = try batch.openFile(path, truncate: true, exclusive: false)
+                let file = try batch.openFile(path, truncate: true, exclusive: false, mode: mode, mtime: times?.mtime,
+                                              announcedSize: size)
                 do {
                     // The size comes first: refuse before any data is sent.
                     try batch.budget.checkRoom(for: Int64(clamping: size))
                 } catch {
-                    try? batch.remove(path)
+                    batch.remove(file)
                     throw error
                 }
-                file.mode = mode
-                file.mtime = times?.mtime
-                file.announcedSize = size
                 current = (batch, file, 0)
             } catch {
                 return refuse(error, on: channel)
@@ -176,13 +181,13 @@ final class SCPChannelHandler: SSHChannelHandler, @unchecked Sendable {
             } catch {
                 // Keep reading the rest of the file; refuse it at its end.
                 logger.error("cannot stage scp data", metadata: ["error": "\(error)"])
-                try? batch.remove(file.path)
+                batch.remove(file)
                 current = nil
                 skipped = error
             }
         case .fileEnd:
             if let (batch, file, _) = current {
-                batch.complete(file)
+                batch.close(file)
                 current = nil
                 reply(try parser.accept(), on: channel)
             } else if let reason = skipped {
@@ -194,7 +199,7 @@ final class SCPChannelHandler: SSHChannelHandler, @unchecked Sendable {
             }
         case .fileFailed(let message):
             if let (batch, file, _) = current {
-                try? batch.remove(file.path)
+                batch.remove(file)
                 current = nil
             }
             logger.notice("client could not send a file", metadata: ["message": "\(message)"])

@@ -54,8 +54,11 @@ final class SFTPChannelHandler: SSHChannelHandler {
     }
 
     func channelClosed(_ channel: SSHChannel) {
+        // Files still open went with the connection: each is kept for a
+        // resume (`reput`) and left out if none comes.
+        for case .file(let batch, let file) in handles.values { batch.interrupt(file) }
         handles.removeAll()
-        drops.sealAll()
+        drops.leaveAll()
     }
 
     // MARK: - Requests
@@ -115,31 +118,21 @@ final class SFTPChannelHandler: SSHChannelHandler {
         case .stat(_, let raw), .lstat(_, let raw):
             return .attrs(id: id, attributes: try attributes(of: resolve(raw)))
         case .fstat(_, let handle):
-            guard case .file(_, let file)? = try lookup(handle) else { return .attrs(id: id, attributes: directoryAttributes) }
-            return .attrs(id: id, attributes: fileAttributes(file))
+            guard case .file(let batch, let file)? = try lookup(handle) else { return .attrs(id: id, attributes: directoryAttributes) }
+            return .attrs(id: id, attributes: attributes(of: batch.entry(of: file)))
         case .open(_, let raw, let flags, let attrs):
             return try open(raw, flags: flags, attrs: attrs, id: id)
         case .write(_, let handle, let offset, let data):
             guard case .file(let batch, let file)? = try lookup(handle) else { throw .badHandle }
-            do throws(IngestError) {
-                let end = offset.addingReportingOverflow(UInt64(data.count))
-                guard !end.overflow, end.partialValue <= drops.context.maxFileSize else {
-                    throw .fileTooLarge(file.path, drops.context.maxFileSize)
-                }
-                try batch.write(file, data, at: offset)
-            } catch {
-                // A file whose write failed (refused for its size, or the
-                // disk full) is never archived cut short or with a hole: it
-                // leaves the batch, later writes to it fail too, and a CLOSE
-                // cannot bring it back.
-                try? batch.remove(file.path)
-                throw error
-            }
+            // A file whose write fails (refused for its size, or the disk
+            // full) leaves the batch: later writes to it fail too, and a
+            // CLOSE cannot bring it back.
+            try batch.write(file, data, at: offset)
             return ok(id)
         case .close(_, let handle):
             let handleSlot = try lookup(handle)
             if case .file(let batch, let file)? = handleSlot {
-                batch.complete(file)
+                batch.close(file)
             }
             handles[SFTPHandle.decode(handle) ?? 0] = nil
             return ok(id)
@@ -147,13 +140,14 @@ final class SFTPChannelHandler: SSHChannelHandler {
             throw .writeOnly("file")
         case .setstat(_, let raw, let attrs):
             let path = try resolve(raw)
-            if let (_, relative, batch) = try locate(path), !relative.isEmpty, let batch, case .file(let file)? = batch.entry(relative) {
-                try apply(attrs, to: file, in: batch)
+            if let (_, relative, batch) = try locate(path), !relative.isEmpty {
+                guard let batch else { throw .noSuchFile(path.string) }
+                try batch.setAttributes(at: relative, mode: attrs.permissions, mtime: attrs.mtime.map(Int64.init), size: attrs.size)
             }
             return ok(id)
         case .fsetstat(_, let handle, let attrs):
             if case .file(let batch, let file)? = try lookup(handle) {
-                try apply(attrs, to: file, in: batch)
+                try batch.setAttributes(of: file, mode: attrs.permissions, mtime: attrs.mtime.map(Int64.init), size: attrs.size)
             }
             return ok(id)
         case .mkdir(_, let raw, let attrs):
@@ -236,8 +230,7 @@ final class SFTPChannelHandler: SSHChannelHandler {
         guard handles.count < SFTPChannelHandler.maxHandles else { throw .tooManyHandles(SFTPChannelHandler.maxHandles) }
         let batch = try drops.batch(for: destination)
         let file = try batch.openFile(relative, truncate: flags.contains(.trunc),
-                                      exclusive: flags.contains(.creat) && flags.contains(.excl))
-        if let permissions = attrs.permissions { file.mode = permissions }
+                                      exclusive: flags.contains(.creat) && flags.contains(.excl), mode: attrs.permissions)
         return .handle(id: id, handle: try newHandle(.file(batch, file)))
     }
 
@@ -251,23 +244,6 @@ final class SFTPChannelHandler: SSHChannelHandler {
             throw .crossDestination(from.string, to.string)
         }
         try batch.rename(fromRelative, to: toRelative, replace: replace)
-    }
-
-    private func apply(_ attrs: SFTPAttributes, to file: StagedFile, in batch: OpenBatch) throws(IngestError) {
-        if let permissions = attrs.permissions { file.mode = permissions }
-        if let mtime = attrs.mtime { file.mtime = Int64(mtime) }
-        if let size = attrs.size, file.isOpen, size != file.size {
-            do throws(IngestError) {
-                guard size <= drops.context.maxFileSize else { throw .fileTooLarge(file.path, drops.context.maxFileSize) }
-                try file.resize(to: size)
-            } catch {
-                // The size the client wanted is refused: the file is not
-                // what it meant to send, so it leaves the batch, as after a
-                // failed write.
-                try? batch.remove(file.path)
-                throw error
-            }
-        }
     }
 
     // MARK: - Paths and attributes
@@ -299,23 +275,22 @@ final class SFTPChannelHandler: SSHChannelHandler {
     private func attributes(of path: DropPath) throws(IngestError) -> SFTPAttributes {
         guard let (_, relative, batch) = try locate(path) else { return directoryAttributes }
         if relative.isEmpty { return directoryAttributes }
-        switch batch?.entry(relative) {
-        case .directory(let mode, let mtime, _, _)?:
+        guard let entry = batch?.entry(relative) else { throw .noSuchFile(path.string) }
+        return attributes(of: entry)
+    }
+
+    private func attributes(of entry: DropEntry) -> SFTPAttributes {
+        switch entry {
+        case .directory(let mode, let mtime):
             return SFTPAttributes(size: 0, permissions: 0o040000 | mode, atime: UInt32(clamping: mtime), mtime: UInt32(clamping: mtime))
-        case .file(let file)?:
-            return fileAttributes(file)
-        case nil:
-            throw .noSuchFile(path.string)
+        case .file(let size, let mode, let mtime):
+            let time = UInt32(clamping: mtime ?? Int64(Date().timeIntervalSince1970))
+            return SFTPAttributes(size: size, uid: 0, gid: 0, permissions: 0o100000 | mode, atime: time, mtime: time)
         }
     }
 
     private var directoryAttributes: SFTPAttributes {
         SFTPAttributes(size: 0, uid: 0, gid: 0, permissions: 0o040755, atime: 0, mtime: 0)
-    }
-
-    private func fileAttributes(_ file: StagedFile) -> SFTPAttributes {
-        let mtime = UInt32(clamping: file.mtime ?? Int64(Date().timeIntervalSince1970))
-        return SFTPAttributes(size: file.size, uid: 0, gid: 0, permissions: 0o100000 | file.mode, atime: mtime, mtime: mtime)
     }
 
     private func listing(of path: DropPath) throws(IngestError) -> [SFTPNameEntry] {
@@ -327,12 +302,7 @@ final class SFTPChannelHandler: SSHChannelHandler {
         }
         _ = destination
         return (batch?.children(of: relative) ?? []).map { name, entry in
-            switch entry {
-            case .directory(let mode, _, _, _):
-                return self.entry(named: name, attributes: SFTPAttributes(size: 0, permissions: 0o040000 | mode))
-            case .file(let file):
-                return self.entry(named: name, attributes: fileAttributes(file))
-            }
+            self.entry(named: name, attributes: attributes(of: entry))
         }
     }
 

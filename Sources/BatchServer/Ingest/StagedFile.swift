@@ -1,11 +1,11 @@
 import BatchCore
 import Foundation
 
-/// One uploaded file's bytes in the staging area. Confined to the loop
-/// thread of the channel that writes it.
+/// One uploaded file's bytes in the staging area. Its batch owns it and
+/// touches it only under the batch's lock; its place in the tree (path,
+/// archive order) is the batch's `BatchTree`, under the id `id`.
 final class StagedFile {
-    /// Path inside the batch, below the destination ("nightly/a.txt").
-    var path: String
+    let id: Int
     /// Where the bytes are kept until the archive has them.
     let stagingPath: String
     private(set) var size: UInt64 = 0
@@ -16,14 +16,17 @@ final class StagedFile {
         didSet { mode &= TarHeader.permissionBits }
     }
     var mtime: Int64?
-    /// Open descriptor while the client is writing; -1 once closed.
+    /// Open descriptor while a client has the file open; -1 otherwise.
     private(set) var descriptor: Int32
-    /// True once the client closed the file: only complete files are archived.
+    /// Handles open on the file, over every channel of the batch; the
+    /// descriptor stays open while there is one.
+    private(set) var handles = 0
+    /// True once the last handle was closed normally: only complete files
+    /// are archived.
     private(set) var isComplete = false
-    /// True once its bytes were handed to the archiver under `path`.
-    var isArchived = false
-    /// Order of completion, which is the order inside the archive.
-    var sequence = 0
+    /// True when the last handle went with its channel, mid-upload: the
+    /// file is kept to the bytes written without a gap, for a resume.
+    private(set) var isInterrupted = false
     /// The batch's limits, which every growth and shrink of the file is counted against.
     private let budget: BatchBudget
     /// Set once the file left the batch and its bytes stopped counting.
@@ -36,37 +39,29 @@ final class StagedFile {
     /// Whether every byte so far was written at the end of what came
     /// before, from the start: what streaming needs.
     private(set) var isWrittenInOrder = true
+    /// What has been written, for the gap-free part an interruption keeps.
+    private var written = WrittenRanges()
 
     /// Where every byte written is counted, for metrics.
     private let counters: IngestCounters
     /// The user's open-file slots; one is held while `descriptor` is open.
     private let slots: OpenFileSlots
 
-    init(path: String, stagingPath: String, truncate: Bool, budget: BatchBudget, counters: IngestCounters,
+    /// Creates (empties) the staged copy and opens it for the first handle.
+    init(id: Int, stagingPath: String, budget: BatchBudget, counters: IngestCounters,
          slots: OpenFileSlots) throws(IngestError) {
-        self.path = path
+        self.id = id
         self.stagingPath = stagingPath
         self.budget = budget
         self.counters = counters
         self.slots = slots
         try slots.take()
-        let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : 0)
-        descriptor = open(stagingPath, flags, 0o600)
+        descriptor = open(stagingPath, O_WRONLY | O_CREAT | O_CLOEXEC | O_TRUNC, 0o600)
         guard descriptor >= 0 else {
             slots.give()
             throw .storage(String(cString: strerror(errno)))
         }
-        if !truncate {
-            var info = stat()
-            if fstat(descriptor, &info) == 0 { size = UInt64(info.st_size) }
-            isWrittenInOrder = false
-        }
-        do {
-            try budget.grow(by: Int64(size))
-        } catch {
-            closeDescriptor()
-            throw error
-        }
+        handles = 1
     }
 
     deinit {
@@ -103,22 +98,22 @@ final class StagedFile {
             done += n
         }
         counters.ingestedBytes.add(data.count, ordering: .relaxed)
+        written.insert(offset..<end)
         size = max(size, end)
         if let stream {
             if isWrittenInOrder { stream.grew(to: size) } else { stream.breakOff() }
         }
     }
 
-    /// Writes `bytes` at `offset`.
-    func write(_ bytes: [UInt8], at offset: UInt64) throws(IngestError) {
-        let result = bytes.withUnsafeBytes { buffer in
-            Result { () throws(IngestError) in try write(buffer, at: offset) }
-        }
-        try result.get()
+    /// Truncates or extends the file, as SETSTAT with a size asks. An
+    /// extension is a hole, not written bytes.
+    func resize(to newSize: UInt64) throws(IngestError) {
+        try cut(to: newSize)
+        isWrittenInOrder = false
+        stream?.breakOff()
     }
 
-    /// Truncates or extends the file, as SETSTAT with a size asks.
-    func resize(to newSize: UInt64) throws(IngestError) {
+    private func cut(to newSize: UInt64) throws(IngestError) {
         if newSize > size { try budget.grow(by: Int64(newSize - size)) }
         guard truncate(stagingPath, off_t(newSize)) == 0 else {
             let reason = String(cString: strerror(errno))
@@ -127,23 +122,50 @@ final class StagedFile {
         }
         if newSize < size { budget.shrink(by: Int64(size - newSize)) }
         size = newSize
-        isWrittenInOrder = false
-        stream?.breakOff()
+        written.truncate(to: newSize)
     }
 
-    /// Closes the descriptor; the upload of this file is complete.
-    func complete() {
+    /// One handle is closed by its client. With the last one the upload of
+    /// this file is complete.
+    func closeHandle() {
+        guard handles > 0 else { return }
+        handles -= 1
+        guard handles == 0 else { return }
         closeDescriptor()
         isComplete = true
+        isInterrupted = false
     }
 
-    /// Closes the descriptor without completing (connection dropped), or
-    /// takes the file out of the batch (replaced, removed, or its write
-    /// failed): its bytes no longer count against the batch's limits, and
-    /// its staged copy is deleted at once, so a disk filled by a failed
-    /// upload has room again for the files after it.
+    /// One handle went with its channel, mid-upload. With the last one the
+    /// file is kept to the bytes written from the start without a gap, so
+    /// that a client resuming it (`reput`) continues from its size and the
+    /// archive never holds a hole.
+    func interruptHandle() {
+        guard handles > 0 else { return }
+        handles -= 1
+        guard handles == 0, !isComplete else { return }
+        closeDescriptor()
+        isInterrupted = true
+        let kept = written.prefix
+        if kept < size {
+            do throws(IngestError) {
+                try cut(to: kept)
+            } catch {
+                // The bytes past the gap stay; the file is then only
+                // usable whole again, not by a resume.
+                isWrittenInOrder = false
+            }
+            stream?.breakOff()
+        }
+    }
+
+    /// Takes the file out of the batch (replaced, removed, its write failed,
+    /// or left out at seal): its bytes no longer count against the batch's
+    /// limits, and its staged copy is deleted at once, so a disk filled by
+    /// a failed upload has room again for the files after it.
     func abandon() {
         closeDescriptor()
+        handles = 0
         if !isReleased { unlink(stagingPath) }
         if !isReleased {
             isReleased = true
@@ -153,16 +175,31 @@ final class StagedFile {
         stream = nil
     }
 
-    /// Reopens a complete file for more writes (SFTP OPEN without TRUNC).
-    func reopen() throws(IngestError) {
-        guard !isOpen else { return }
-        isWrittenInOrder = false
+    /// Opens the file for another handle without emptying it (SFTP OPEN
+    /// without TRUNC): a file being written gets a second writer, an
+    /// interrupted one is resumed, and a complete one is reopened for
+    /// changes (returns true then: its archived copy is stale).
+    @discardableResult
+    func reopen() throws(IngestError) -> Bool {
+        if isOpen {
+            handles += 1
+            return false
+        }
+        let wasComplete = isComplete
         try slots.take()
         descriptor = open(stagingPath, O_WRONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             slots.give()
             throw .storage(String(cString: strerror(errno)))
         }
+        handles = 1
         isComplete = false
+        isInterrupted = false
+        if wasComplete {
+            // Changes may land anywhere in a finished file.
+            isWrittenInOrder = false
+            written = WrittenRanges(whole: size)
+        }
+        return wasComplete
     }
 }

@@ -26,6 +26,7 @@ extension DropServer {
         keepRunning("ListenAddress", \.listenPort)
         keepRunning("StateDirectory", \.stateDirectory)
         keepRunning("HostKey", \.hostKey)
+        keepRunning("KexAlgorithms, Ciphers, MACs, HostKeyAlgorithms", \.algorithms)
         keepRunning("EventLoops", \.eventLoops)
         keepRunning("Strategy", \.strategy)
         keepRunning("LogFormat", \.logFormat)

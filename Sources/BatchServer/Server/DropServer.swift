@@ -60,11 +60,15 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
             address: configuration.listenAddress, port: configuration.listenPort, hostKeyPath: configuration.hostKey)
         DropServer.applyLimits(of: configuration, to: &ssh)
         ssh.eventLoops = configuration.eventLoops
+        ssh.rsaHostKeyPath = configuration.rsaHostKey
+        ssh.algorithms = configuration.algorithms
         let server = try SSHServer(configuration: ssh, delegate: self)
-        if server.hostKey.created {
-            logger.notice("created host key", metadata: ["path": "\(server.hostKey.path)"])
+        for key in [server.hostKey] + (server.rsaHostKey.map { [$0] } ?? []) {
+            if key.created {
+                logger.notice("created host key", metadata: ["path": "\(key.path)"])
+            }
+            logger.notice("host key", metadata: ["fingerprint": "\(key.fingerprint)", "type": "\(key.publicKey.type)"])
         }
-        logger.notice("host key", metadata: ["fingerprint": "\(server.hostKey.fingerprint)", "type": "\(server.hostKey.publicKey.type)"])
         server.start()
         self.server = server
         let timer = DispatchSource.makeTimerSource(queue: .global(qos: .utility))
@@ -96,6 +100,16 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
         sweeper.stop()
         server?.stop()
         server = nil
+        // Every channel is closed: batches waiting out their quiet time
+        // seal now, and those waiting for an explicit `seal` that will not
+        // come now are failed rather than sealed incomplete.
+        for batch in context.batches.all {
+            if batch.policy.batchSeal == .auto {
+                batch.seal()
+            } else {
+                batch.abandon(reason: "batchd stopped before the source sealed the batch")
+            }
+        }
         if context.pendingSeals.wait(timeout: .now() + timeout) == .timedOut {
             logger.error("""
                 stopping with batches still sealing; the next start seals them from staging, or fails those still \
@@ -192,6 +206,17 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
             guard role == .source else { return refuse(.exec(line), role: role, log: log, channel: channel) }
             return SCPChannelHandler(arguments: Array(words.dropFirst()), channel: channel,
                                      drops: DropSession(session: session, context: context), logger: log)
+        case "seal":
+            guard role == .source else { return refuse(.exec(line), role: role, log: log, channel: channel) }
+            switch SealCommand.parse(Array(words.dropFirst())) {
+            case .failure(let error):
+                return usage(error.description, channel: channel)
+            case .success(let command):
+                let (batches, user) = (context.batches, session.user)
+                return CommandChannelHandler(channel: channel) { _, output in
+                    command.run(source: user, batches: batches, output: output)
+                }
+            }
         case "batches":
             guard role == .source || role == .admin else { return refuse(.exec(line), role: role, log: log, channel: channel) }
             var arguments = ["batch", "list", "--source", session.user]
@@ -227,7 +252,7 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
             return adminCommand(Array(words.dropFirst()), channel: channel)
         default:
             let name = words.first ?? ""
-            return failure("batchd: unknown command '\(name)'; this server runs: scp, batches, watch, subscribe, fetch, batchctl (admins)",
+            return failure("batchd: unknown command '\(name)'; this server runs: scp, seal, batches, watch, subscribe, fetch, batchctl (admins)",
                            status: 127, channel: channel)
         }
     }

@@ -3,7 +3,9 @@
 each with up to CHANNELS SFTP channels, each opening FILES files under
 ops/ (one byte written, never closed).
 
-usage: resource_holder.py HOST PORT USER KEYFILE CONNECTIONS CHANNELS FILES HOLD_SECONDS
+usage: resource_holder.py HOST PORT USER KEYFILE CONNECTIONS CHANNELS FILES HOLD_SECONDS [spread]
+
+With "spread", channel n writes under the topic tn instead (one batch each).
 
 Prints one JSON line: how many channels and files it got, and the first
 refusal of each kind; holds everything for HOLD_SECONDS, then closes.
@@ -17,6 +19,7 @@ from login import connect
 
 host, port, user, keyfile = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 connections, channels, files, hold = (int(v) for v in sys.argv[5:9])
+spread = sys.argv[9:] == ["spread"]
 report = {"channels": 0, "files": 0, "channel_error": None, "file_error": None}
 held = []
 for c in range(connections):
@@ -32,7 +35,8 @@ for c in range(connections):
         held.append(sftp)
         for f in range(files):
             try:
-                handle = sftp.open(f"ops/c{c}-h{h}-f{f}.bin", "wb")
+                folder = f"t{c * channels + h}" if spread else "ops"
+                handle = sftp.open(f"{folder}/c{c}-h{h}-f{f}.bin", "wb")
                 handle.write(b"x")
                 handle.flush()
                 held.append(handle)

@@ -44,8 +44,32 @@ final class TestServer: @unchecked Sendable {
         bin = TestServer.binDirectory()
         hostKeyPath = directory.appendingPathComponent("ssh_host_ed25519_key").path
         self.extraConfig = extraConfig
+        // The RSA host key beside it is one made once for the whole run:
+        // creating 3072-bit keys for every server would cost the suite a
+        // second each.
+        if let rsa = TestServer.sharedRSAHostKey {
+            for suffix in ["", ".pub"] {
+                try FileManager.default.copyItem(atPath: rsa + suffix,
+                                                 toPath: directory.appendingPathComponent("ssh_host_rsa_key" + suffix).path)
+            }
+        }
     }
 
+    /// An RSA host key for every test server, made on first use.
+    private static let sharedRSAHostKey: String? = {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("batchd-e2e-rsa-host-key")
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let path = folder.appendingPathComponent("ssh_host_rsa_key").path
+        if FileManager.default.fileExists(atPath: path) { return path }
+        let made = try? ProcessRunner.run(["/usr/bin/ssh-keygen", "-q", "-t", "rsa", "-b", "3072", "-N", "", "-C", "batchd-host-key",
+                                           "-f", path])
+        return made?.succeeded == true ? path : nil
+    }()
+
+    /// The quiet time before a batch seals by itself: short, so that the
+    /// suite does not wait the default 2 s after every drop; nil leaves the
+    /// default (tests of the default itself). Later lines win.
+    var quietTime: String? = "200ms"
     /// Lines added to the config file at each start.
     var extraConfig: String
     /// The port the config file names (0: any free one).
@@ -58,6 +82,7 @@ final class TestServer: @unchecked Sendable {
             HostKey \(hostKeyPath)
             LoginGraceTime 10
             PerSourcePenalties \(penalties ? "yes" : "no")
+            \(quietTime.map { "BatchQuietTime \($0)" } ?? "")
             \(extraConfig)
             """
         try config.write(to: directory.appendingPathComponent("batchd.conf"), atomically: true, encoding: .utf8)

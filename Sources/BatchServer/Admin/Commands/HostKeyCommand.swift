@@ -2,16 +2,18 @@ import ArgumentParser
 import BatchCore
 import Foundation
 
-/// `batchctl host-key [--json]`: the server's host key, for targets to pin
-/// (compare with what `batchd-recv --accept-new-host-key` recorded).
+/// `batchctl host-key [--json]`: the server's host keys, for targets to pin
+/// (compare with what `batchd-recv --accept-new-host-key` recorded): the
+/// ed25519 key first, then the RSA key batchd offers beside it, when it
+/// has one (`ssh_host_rsa_key` in the same folder).
 struct HostKeyCommand: AdminCommand {
     static let configuration = CommandConfiguration(
         commandName: "host-key",
-        abstract: "Print the server's host key fingerprint and public key line.")
+        abstract: "Print the server's host key fingerprints and public key lines.")
 
     @ParentCommand var root: BatchctlCommand
 
-    @Flag(help: "Print one JSON object.")
+    @Flag(help: "Print one JSON object: the ed25519 key's fields, and every key in \"keys\".")
     var json = false
 
     struct Description: Encodable {
@@ -26,8 +28,39 @@ struct HostKeyCommand: AdminCommand {
         }
     }
 
+    struct Report: Encodable {
+        var fingerprint: String
+        var type: String
+        var publicKey: String
+        var path: String
+        var keys: [Description]
+
+        enum CodingKeys: String, CodingKey {
+            case fingerprint, type, path, keys
+            case publicKey = "public_key"
+        }
+    }
+
     func run(context: AdminContext) throws(AdminError) {
-        let path = (context.hostKeyPath ?? Batchctl.defaultHostKeyPath) + ".pub"
+        let primaryPath = context.hostKeyPath ?? Batchctl.defaultHostKeyPath
+        let primary = try describe(primaryPath + ".pub")
+        var keys = [primary]
+        let folder = (primaryPath as NSString).deletingLastPathComponent
+        let rsaPath = (folder.isEmpty ? "" : folder + "/") + "ssh_host_rsa_key.pub"
+        if rsaPath != primary.path, FileManager.default.fileExists(atPath: rsaPath) {
+            keys.append(try describe(rsaPath))
+        }
+        if json {
+            return try context.writeJSON(Report(fingerprint: primary.fingerprint, type: primary.type,
+                                                publicKey: primary.publicKey, path: primary.path, keys: keys))
+        }
+        for key in keys {
+            context.write("\(key.fingerprint) (\(key.type))")
+            context.write(key.publicKey)
+        }
+    }
+
+    private func describe(_ path: String) throws(AdminError) -> Description {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -45,11 +78,7 @@ struct HostKeyCommand: AdminCommand {
         } catch {
             throw .keyFileInvalid(path: path, reason: "\(error)")
         }
-        let description = Description(
-            fingerprint: KeyFile.fingerprint(of: key.blob), type: key.type.rawValue,
-            publicKey: "\(key.type.rawValue) \(key.base64)", path: path)
-        if json { return try context.writeJSON(description) }
-        context.write("\(description.fingerprint) (\(description.type))")
-        context.write(description.publicKey)
+        return Description(fingerprint: KeyFile.fingerprint(of: key.blob), type: key.type.rawValue,
+                           publicKey: "\(key.type.rawValue) \(key.base64)", path: path)
     }
 }
