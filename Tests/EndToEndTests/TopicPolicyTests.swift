@@ -26,6 +26,8 @@ struct TopicPolicyTests {
         #expect(!both.succeeded)
         #expect(both.stderr.contains("100 KiB"), "\(both.stderr)")
         #expect(both.stderr.contains("MaxBatchSize"), "\(both.stderr)")
+        // (The next drop comes after this batch sealed, or it would join it.)
+        _ = try server.waitForSettledBatches(1)
 
         // The server keeps serving; a batch under the limit seals.
         try server.scp([folder.appendingPathComponent("small.bin").path, "alice@127.0.0.1:ops/"], key: alice, legacy: legacy)
