@@ -65,6 +65,36 @@ import Testing
         #expect(lines.last?.contains("min no greater than max") == true)
     }
 
+    @Test func algorithmListsTakeSshdsListSyntaxAndNameWhatIsUnknown() throws {
+        let path = try write("""
+            MACs -hmac-sha2-256,hmac-sha2-512
+            Ciphers ^aes128-ctr
+            KexAlgorithms +diffie-hellman-group14-sha256
+            HostKeyAlgorithms ssh-ed25519
+            """)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let effective = try ProcessRunner.run([batchd, "-T", "--config", path])
+        #expect(effective.status == 0, "\(effective.stderr)")
+        #expect(effective.stdout.contains("macs hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com\n"))
+        #expect(effective.stdout.contains(
+            "ciphers aes128-ctr,chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com,aes256-ctr,aes192-ctr\n"))
+        #expect(effective.stdout.contains("kexalgorithms curve25519-sha256,curve25519-sha256@libssh.org,"
+            + "diffie-hellman-group16-sha512,diffie-hellman-group18-sha512,diffie-hellman-group14-sha256\n"))
+        // No RSA algorithm offered: no RSA host key either.
+        #expect(effective.stdout.contains("hostkeyalgorithms ssh-ed25519\n"))
+        #expect(!effective.stdout.contains("ssh_host_rsa_key"))
+
+        let bad = try write("MACs +hmac-md5\nCiphers -*\nKexAlgorithms sntrup\nHostKeyAlgorithms ssh-ed25519,\n")
+        defer { try? FileManager.default.removeItem(atPath: bad) }
+        let check = try ProcessRunner.run([batchd, "-t", "--config", bad])
+        #expect(check.status == 1)
+        let lines = check.stderr.split(separator: "\n")
+        #expect(lines.count == 4, "\(check.stderr)")
+        #expect(lines.first?.contains("hmac-md5") == true && lines.first?.contains("hmac-sha2-512-etm@openssh.com") == true,
+                "the error lists what is supported: \(check.stderr)")
+        #expect(lines.dropFirst().first?.contains("at least one") == true, "\(check.stderr)")
+    }
+
     @Test func metricsListenTakesOnlyLoopbackAddresses() throws {
         let bad = try write("MetricsListen 127.0.0.1:9100\nMetricsListen 0.0.0.0:9100\nMetricsListen *:9100\nMetricsListen 192.0.2.7:9100\n")
         defer { try? FileManager.default.removeItem(atPath: bad) }

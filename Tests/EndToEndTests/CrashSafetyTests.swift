@@ -119,6 +119,34 @@ struct CrashSafetyTests {
         try expectServesAgain(server, alice: alice)
     }
 
+    @Test func killedMidDropOverSeveralConnectionsSealsNothingPartial() throws {
+        let (server, alice, _, _) = try makeServer(crashAt: nil)
+        defer { server.stop() }
+        // Four channels on two connections hold files open in ops/, and a
+        // fifth connection's scp completes one into the same open batch.
+        let holder = try PythonClient(starting: "resource_holder.py",
+                                      ["127.0.0.1", String(server.port), "alice", alice, "2", "2", "2", "60"])
+        defer { holder.kill() }
+        let deadline = Date().addingTimeInterval(30)
+        while server.logText.components(separatedBy: "authenticated").count - 1 < 2, Date() < deadline { usleep(20_000) }
+        let done = server.directory.appendingPathComponent("done.txt")
+        try Data("complete\n".utf8).write(to: done)
+        try server.scp([done.path, "alice@127.0.0.1:ops/"], key: alice).expectSuccess("scp")
+        #expect(try server.batches().map { $0["state"] as? String } == ["open"])
+        server.kill9()
+        holder.kill()
+
+        try restart(server)
+        let batches = try server.batches()
+        #expect(batches.count == 1, "\(batches)")
+        let batch = try server.batch(1)
+        #expect(batch["state"] as? String == "failed", "\(batch)")
+        let staging = try FileManager.default.contentsOfDirectory(atPath: server.stateDirectory + "/staging")
+        #expect(staging.isEmpty, "\(staging)")
+        #expect(!FileManager.default.fileExists(atPath: server.stateDirectory + "/archives/1.tar.gz"))
+        try expectServesAgain(server, alice: alice)
+    }
+
     @Test func killedMidSealTheBatchIsSealedFromStagingAfterRestart() throws {
         let hook = try gatedHook()
         defer { try? FileManager.default.removeItem(at: hook.folder) }

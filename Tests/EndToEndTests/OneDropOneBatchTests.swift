@@ -241,6 +241,28 @@ struct OneDropOneBatchTests {
         #expect(paths == ["made-here/renamed.txt"])
     }
 
+    @Test func aClientWithoutEd25519LogsInWithTheRSAHostKeyThatBatchctlPrints() throws {
+        let (server, alice) = try TestServer.withAliceBobAndOps()
+        defer { server.stop() }
+        let known = server.directory.appendingPathComponent("known_hosts")
+        let login = try ProcessRunner.run(["ssh", "-F", "/dev/null", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
+                                           "-o", "StrictHostKeyChecking=accept-new", "-o", "UserKnownHostsFile=\(known.path)",
+                                           "-o", "HostKeyAlgorithms=rsa-sha2-512,rsa-sha2-256", "-p", String(server.port), "-i", alice,
+                                           "alice@127.0.0.1", "batches"])
+        #expect(login.succeeded, "\(login.stderr)")
+        let pinned = try String(contentsOf: known, encoding: .utf8)
+        #expect(pinned.contains("ssh-rsa AAAA"), "\(pinned)")
+        let printed = try ProcessRunner.run([server.bin.appendingPathComponent("batchctl").path, "--config",
+                                             server.directory.appendingPathComponent("batchd.conf").path, "host-key", "--json"])
+        try printed.expectSuccess()
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(printed.stdout.utf8)) as? [String: Any])
+        #expect(object["type"] as? String == "ssh-ed25519")
+        let keys = (object["keys"] as? [[String: Any]]) ?? []
+        #expect(keys.compactMap { $0["type"] as? String } == ["ssh-ed25519", "ssh-rsa"])
+        let rsaLine = try #require(keys.last?["public_key"] as? String)
+        #expect(pinned.contains(rsaLine), "known_hosts holds the key batchctl prints")
+    }
+
     @Test func theDefaultQuietTimeHoldsTheSealForTwoSeconds() throws {
         let server = try TestServer()
         server.quietTime = nil
