@@ -203,6 +203,37 @@ struct OneDropOneBatchTests {
         try expectOneExactBatch(server, of: local, folder: nil)
     }
 
+    @Test func aKilledSftpPutIsFinishedByReput() throws {
+        let (server, alice) = try TestServer.withAliceBobAndOps()
+        defer { server.stop() }
+        let local = server.directory.appendingPathComponent("killed")
+        try FileManager.default.createDirectory(at: local, withIntermediateDirectories: true)
+        let big = local.appendingPathComponent("big.bin")
+        try Tree.writeRandomFile(at: big, size: 200_000_000)
+        let script = server.directory.appendingPathComponent("put.batch")
+        try "put \(big.path) ops/big.bin\n".write(to: script, atomically: true, encoding: .utf8)
+        let sftp = Process()
+        sftp.executableURL = URL(fileURLWithPath: "/usr/bin/sftp")
+        sftp.arguments = server.sshOptions + ["-P", String(server.port), "-i", alice, "-b", script.path, "alice@127.0.0.1"]
+        sftp.standardOutput = FileHandle.nullDevice
+        sftp.standardError = FileHandle.nullDevice
+        try sftp.run()
+        // Killed once some of it is staged, with writes still in flight.
+        let staged = server.stateDirectory + "/staging/1/1.part"
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, ((try? FileManager.default.attributesOfItem(atPath: staged)[.size] as? Int) ?? 0) < 20_000_000 {
+            usleep(5_000)
+        }
+        kill(sftp.processIdentifier, SIGKILL)
+        sftp.waitUntilExit()
+        usleep(500_000)
+        #expect(try server.batches().map { $0["state"] as? String } == ["open"])
+
+        let resumed = try server.sftp("alice", key: alice, batch: "reput \(big.path) ops/big.bin\n", timeout: 180)
+        #expect(resumed.succeeded, "\(resumed.stdout)\(resumed.stderr)")
+        try expectOneExactBatch(server, of: local, folder: nil)
+    }
+
     @Test func aCutOffUploadNotResumedIsLeftOutAndTheRestSeals() throws {
         let (server, alice) = try TestServer.withAliceBobAndOps(extraConfig: "BatchResumeTime 1")
         defer { server.stop() }

@@ -30,6 +30,12 @@ public struct WrittenRanges: Sendable, Equatable {
     /// Records a write of `range`.
     public mutating func insert(_ range: Range<UInt64>) {
         guard !range.isEmpty else { return }
+        // The common case, a write at or inside the end of the last range,
+        // costs no copy.
+        if let last = ranges.last, range.lowerBound >= last.lowerBound, range.lowerBound <= last.upperBound {
+            ranges[ranges.count - 1] = last.lowerBound..<max(last.upperBound, range.upperBound)
+            return
+        }
         var merged = range
         var result: [Range<UInt64>] = []
         result.reserveCapacity(ranges.count + 1)

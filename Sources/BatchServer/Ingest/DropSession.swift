@@ -48,7 +48,7 @@ final class DropSession {
     }
 
     /// Throws the catalogue's sentence when `destination` does not resolve.
-    func validate(_ destination: Destination) throws(IngestError) {
+    private func validate(_ destination: Destination) throws(IngestError) {
         do {
             _ = try context.catalogue.recipients(of: destination)
         } catch {
@@ -69,10 +69,40 @@ final class DropSession {
     }
 
     /// The source's open batch for `destination`, whichever channel made
-    /// it, for lookups (STAT, OPENDIR) that do not write.
-    func existingBatch(for destination: Destination) -> OpenBatch? {
+    /// it. `joining` is for requests that change it (SETSTAT, RENAME,
+    /// REMOVE): the batch then also waits for this channel to close.
+    private func existingBatch(for destination: Destination, joining: Bool = false) -> OpenBatch? {
         if let batch = joined[destination], batch.isOpen { return batch }
-        return context.batches.open(destination, source: user)
+        guard joining else { return context.batches.open(destination, source: user) }
+        guard let batch = context.batches.joinExisting(destination, source: user) else { return nil }
+        joined[destination]?.leave()
+        joined[destination] = batch
+        return batch
+    }
+
+    /// A path a client sent, resolved in the drop area.
+    func resolve(_ raw: [UInt8]) throws(IngestError) -> DropPath {
+        do {
+            return try DropPath.resolve(raw, relativeTo: .root)
+        } catch {
+            throw .path(error)
+        }
+    }
+
+    /// Splits a path into its destination, the path below it, and the
+    /// source's open batch there. Nil for the root. Throws when the
+    /// destination does not exist. `joining` as for `existingBatch`.
+    func locate(_ path: DropPath, joining: Bool = false) throws(IngestError) -> DropLocation? {
+        guard let first = path.components.first else { return nil }
+        let destination: Destination
+        do {
+            destination = try Destination(component: first)
+        } catch {
+            throw .path(error)
+        }
+        let batch = existingBatch(for: destination, joining: joining)
+        if batch == nil { try validate(destination) }
+        return DropLocation(destination: destination, relative: path.components.dropFirst().joined(separator: "/"), batch: batch)
     }
 
     /// The topic names, for listing the root of the drop area.

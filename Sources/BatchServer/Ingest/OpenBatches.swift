@@ -36,6 +36,15 @@ final class OpenBatches: Sendable {
         }
     }
 
+    /// The source's open batch to `destination` with the calling channel
+    /// joined to it, if there is one; none is opened.
+    func joinExisting(_ destination: Destination, source: String) -> OpenBatch? {
+        state.withLock { state in
+            guard let batch = state.open[Key(source: source, destination: destination)], batch.join() else { return nil }
+            return batch
+        }
+    }
+
     /// The source's batch to `destination` that still takes uploads, if any.
     func open(_ destination: Destination, source: String) -> OpenBatch? {
         state.withLock { $0.open[Key(source: source, destination: destination)] }

@@ -101,24 +101,11 @@ final class SCPChannelHandler: SSHChannelHandler, @unchecked Sendable {
     private func start(on channel: SSHChannel) {
         guard let command else { return }
         do {
-            let path: DropPath
-            do {
-                path = try DropPath.resolve(Array(command.target.utf8), relativeTo: .root)
-            } catch {
-                throw IngestError.path(error)
-            }
-            guard let first = path.components.first else { throw IngestError.notInDestination(command.target) }
-            let destination: Destination
-            do {
-                destination = try Destination(component: first)
-            } catch {
-                throw IngestError.path(error)
-            }
-            try drops.validate(destination)
-            self.destination = destination
-            let relative = path.components.dropFirst().joined(separator: "/")
-            let existing = drops.existingBatch(for: destination)
-            if relative.isEmpty || existing?.isDirectory(relative) == true {
+            let path = try drops.resolve(Array(command.target.utf8))
+            guard let location = try drops.locate(path) else { throw IngestError.notInDestination(command.target) }
+            destination = location.destination
+            let relative = location.relative
+            if relative.isEmpty || location.batch?.isDirectory(relative) == true {
                 folders = [relative]
             } else if command.targetIsDirectory {
                 throw IngestError.notADirectory(command.target)

@@ -140,9 +140,9 @@ final class SFTPChannelHandler: SSHChannelHandler {
             throw .writeOnly("file")
         case .setstat(_, let raw, let attrs):
             let path = try resolve(raw)
-            if let (_, relative, batch) = try locate(path), !relative.isEmpty {
-                guard let batch else { throw .noSuchFile(path.string) }
-                try batch.setAttributes(at: relative, mode: attrs.permissions, mtime: attrs.mtime.map(Int64.init), size: attrs.size)
+            if let location = try drops.locate(path, joining: true), !location.relative.isEmpty {
+                guard let batch = location.batch else { throw .noSuchFile(path.string) }
+                try batch.setAttributes(at: location.relative, mode: attrs.permissions, mtime: attrs.mtime.map(Int64.init), size: attrs.size)
             }
             return ok(id)
         case .fsetstat(_, let handle, let attrs):
@@ -152,16 +152,16 @@ final class SFTPChannelHandler: SSHChannelHandler {
             return ok(id)
         case .mkdir(_, let raw, let attrs):
             let path = try resolve(raw)
-            guard let (destination, relative, _) = try locate(path) else { throw .alreadyExists("/") }
-            guard !relative.isEmpty else { throw .alreadyExists(destination.component) }
-            try drops.batch(for: destination).makeDirectory(relative, mode: attrs.permissions)
+            guard let location = try drops.locate(path) else { throw .alreadyExists("/") }
+            guard !location.relative.isEmpty else { throw .alreadyExists(location.destination.component) }
+            try drops.batch(for: location.destination).makeDirectory(location.relative, mode: attrs.permissions)
             return ok(id)
         case .rmdir(_, let raw):
             let path = try resolve(raw)
-            guard let (_, relative, batch) = try locate(path), !relative.isEmpty, let batch else {
+            guard let location = try drops.locate(path, joining: true), !location.relative.isEmpty, let batch = location.batch else {
                 throw .noSuchFile(path.string)
             }
-            try batch.removeDirectory(relative)
+            try batch.removeDirectory(location.relative)
             return ok(id)
         case .opendir(_, let raw):
             let entries = try listing(of: resolve(raw))
@@ -175,10 +175,10 @@ final class SFTPChannelHandler: SSHChannelHandler {
             return .name(id: id, entries: entries)
         case .remove(_, let raw):
             let path = try resolve(raw)
-            guard let (_, relative, batch) = try locate(path), !relative.isEmpty, let batch else {
+            guard let location = try drops.locate(path, joining: true), !location.relative.isEmpty, let batch = location.batch else {
                 throw .noSuchFile(path.string)
             }
-            try batch.remove(relative)
+            try batch.remove(location.relative)
             return ok(id)
         case .rename(_, let from, let to):
             try rename(from, to, replace: false)
@@ -222,14 +222,14 @@ final class SFTPChannelHandler: SSHChannelHandler {
         if flags.contains(.read) || !flags.contains(.write) {
             throw .writeOnly(path.string)
         }
-        guard let (destination, relative, existing) = try locate(path) else { throw .isADirectory("/") }
-        guard !relative.isEmpty else { throw .isADirectory(destination.component) }
-        if !flags.contains(.creat), existing?.entry(relative) == nil {
+        guard let location = try drops.locate(path) else { throw .isADirectory("/") }
+        guard !location.relative.isEmpty else { throw .isADirectory(location.destination.component) }
+        if !flags.contains(.creat), location.batch?.entry(location.relative) == nil {
             throw .noSuchFile(path.string)
         }
         guard handles.count < SFTPChannelHandler.maxHandles else { throw .tooManyHandles(SFTPChannelHandler.maxHandles) }
-        let batch = try drops.batch(for: destination)
-        let file = try batch.openFile(relative, truncate: flags.contains(.trunc),
+        let batch = try drops.batch(for: location.destination)
+        let file = try batch.openFile(location.relative, truncate: flags.contains(.trunc),
                                       exclusive: flags.contains(.creat) && flags.contains(.excl), mode: attrs.permissions)
         return .handle(id: id, handle: try newHandle(.file(batch, file)))
     }
@@ -237,45 +237,25 @@ final class SFTPChannelHandler: SSHChannelHandler {
     private func rename(_ fromRaw: [UInt8], _ toRaw: [UInt8], replace: Bool) throws(IngestError) {
         let from = try resolve(fromRaw)
         let to = try resolve(toRaw)
-        guard let (fromDestination, fromRelative, batch) = try locate(from), !fromRelative.isEmpty, let batch else {
+        guard let source = try drops.locate(from, joining: true), !source.relative.isEmpty, let batch = source.batch else {
             throw .noSuchFile(from.string)
         }
-        guard let (toDestination, toRelative, _) = try locate(to), toDestination == fromDestination, !toRelative.isEmpty else {
+        guard let target = try drops.locate(to), target.destination == source.destination, !target.relative.isEmpty else {
             throw .crossDestination(from.string, to.string)
         }
-        try batch.rename(fromRelative, to: toRelative, replace: replace)
+        try batch.rename(source.relative, to: target.relative, replace: replace)
     }
 
     // MARK: - Paths and attributes
 
     private func resolve(_ raw: [UInt8]) throws(IngestError) -> DropPath {
-        do {
-            return try DropPath.resolve(raw, relativeTo: .root)
-        } catch {
-            throw .path(error)
-        }
-    }
-
-    /// Splits a path into its destination, the path below it, and this
-    /// channel's batch for that destination if any. Nil for the root.
-    /// Throws when the destination does not exist.
-    private func locate(_ path: DropPath) throws(IngestError) -> (Destination, String, OpenBatch?)? {
-        guard let first = path.components.first else { return nil }
-        let destination: Destination
-        do {
-            destination = try Destination(component: first)
-        } catch {
-            throw .path(error)
-        }
-        let batch = drops.existingBatch(for: destination)
-        if batch == nil { try drops.validate(destination) }
-        return (destination, path.components.dropFirst().joined(separator: "/"), batch)
+        try drops.resolve(raw)
     }
 
     private func attributes(of path: DropPath) throws(IngestError) -> SFTPAttributes {
-        guard let (_, relative, batch) = try locate(path) else { return directoryAttributes }
-        if relative.isEmpty { return directoryAttributes }
-        guard let entry = batch?.entry(relative) else { throw .noSuchFile(path.string) }
+        guard let location = try drops.locate(path) else { return directoryAttributes }
+        if location.relative.isEmpty { return directoryAttributes }
+        guard let entry = location.batch?.entry(location.relative) else { throw .noSuchFile(path.string) }
         return attributes(of: entry)
     }
 
@@ -294,13 +274,13 @@ final class SFTPChannelHandler: SSHChannelHandler {
     }
 
     private func listing(of path: DropPath) throws(IngestError) -> [SFTPNameEntry] {
-        guard let (destination, relative, batch) = try locate(path) else {
+        guard let location = try drops.locate(path) else {
             return drops.topicNames().map { entry(named: $0, attributes: directoryAttributes) }
         }
+        let (relative, batch) = (location.relative, location.batch)
         guard relative.isEmpty || batch?.isDirectory(relative) == true else {
             throw batch?.entry(relative) == nil ? .noSuchFile(path.string) : .notADirectory(path.string)
         }
-        _ = destination
         return (batch?.children(of: relative) ?? []).map { name, entry in
             self.entry(named: name, attributes: attributes(of: entry))
         }
