@@ -25,6 +25,8 @@ final class OpenBatch: @unchecked Sendable {
     /// The topic's settings when the batch opened: its limits hold for the
     /// whole batch, even if a reload changes them meanwhile.
     let policy: TopicPolicy
+    /// MaxFileSize when the batch opened, read once rather than on every write.
+    private let maxFileSize: UInt64
     /// The batch's bytes against MaxBatchSize and the source's SourceQuota.
     let budget: BatchBudget
     private let logger: Logger
@@ -75,6 +77,7 @@ final class OpenBatch: @unchecked Sendable {
             throw error
         }
         self.policy = policy
+        maxFileSize = context.maxFileSize
         self.destination = destination
         self.source = source
         self.context = context
@@ -266,8 +269,8 @@ final class OpenBatch: @unchecked Sendable {
             guard tree.path(of: file.id) != nil else { throw .badHandle }
             do throws(IngestError) {
                 let end = offset.addingReportingOverflow(UInt64(bytes.count))
-                guard !end.overflow, end.partialValue <= context.maxFileSize else {
-                    throw .fileTooLarge(tree.path(of: file.id) ?? "", context.maxFileSize)
+                guard !end.overflow, end.partialValue <= maxFileSize else {
+                    throw .fileTooLarge(tree.path(of: file.id) ?? "", maxFileSize)
                 }
                 try file.write(bytes, at: offset)
             } catch {
@@ -296,7 +299,7 @@ final class OpenBatch: @unchecked Sendable {
             if let mtime { file.mtime = mtime }
             guard let size, file.isOpen, size != file.size else { return }
             do throws(IngestError) {
-                guard size <= context.maxFileSize else { throw .fileTooLarge(tree.path(of: file.id) ?? "", context.maxFileSize) }
+                guard size <= maxFileSize else { throw .fileTooLarge(tree.path(of: file.id) ?? "", maxFileSize) }
                 try file.resize(to: size)
             } catch {
                 drop(file)
