@@ -55,9 +55,12 @@ struct ConcurrencyTests {
         let failed = failures.withLock { $0 }
         #expect(failed.isEmpty, "server log:\n\(server.logText)")
 
-        // Every completed drop is exactly one sealed batch holding its file;
-        // an aborted upload never puts its partial file in an archive.
-        let settled = try server.waitForSettledBatches(Self.sources * Self.dropsPerSource, timeout: 120)
+        // Every completed drop's file is in exactly one sealed batch (one
+        // source's drops that follow within the quiet time, or while an
+        // aborted upload waits to be resumed, share a batch); an aborted
+        // upload never puts its partial file in an archive. Every scp has
+        // exited, so every batch exists: wait until none is open.
+        let settled = try server.waitForSettledBatches(Self.sources, timeout: 120)
         var found: [String: Int] = [:]
         for summary in settled {
             let id = try #require(summary["id"] as? Int)

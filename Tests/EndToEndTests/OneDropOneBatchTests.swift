@@ -173,7 +173,7 @@ struct OneDropOneBatchTests {
     }
 
     @Test func aCutOffUploadIsResumedWithReputAndTheArchiveHoldsEveryByteOnce() throws {
-        let (server, alice) = try TestServer.withAliceBobAndOps()
+        let (server, alice) = try TestServer.withAliceBobAndOps(extraConfig: "BatchResumeTime 60")
         defer { server.stop() }
         let local = server.directory.appendingPathComponent("resume")
         try Tree.make(at: local, ["small.txt": Data("small\n".utf8)])
@@ -204,7 +204,7 @@ struct OneDropOneBatchTests {
     }
 
     @Test func aKilledSftpPutIsFinishedByReput() throws {
-        let (server, alice) = try TestServer.withAliceBobAndOps()
+        let (server, alice) = try TestServer.withAliceBobAndOps(extraConfig: "BatchResumeTime 60")
         defer { server.stop() }
         let local = server.directory.appendingPathComponent("killed")
         try FileManager.default.createDirectory(at: local, withIntermediateDirectories: true)

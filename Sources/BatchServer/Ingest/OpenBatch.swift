@@ -25,8 +25,6 @@ final class OpenBatch: @unchecked Sendable {
     /// The topic's settings when the batch opened: its limits hold for the
     /// whole batch, even if a reload changes them meanwhile.
     let policy: TopicPolicy
-    /// MaxFileSize when the batch opened, read once rather than on every write.
-    private let maxFileSize: UInt64
     /// The batch's bytes against MaxBatchSize and the source's SourceQuota.
     let budget: BatchBudget
     private let logger: Logger
@@ -77,7 +75,6 @@ final class OpenBatch: @unchecked Sendable {
             throw error
         }
         self.policy = policy
-        maxFileSize = context.maxFileSize
         self.destination = destination
         self.source = source
         self.context = context
@@ -269,8 +266,8 @@ final class OpenBatch: @unchecked Sendable {
             guard tree.path(of: file.id) != nil else { throw .badHandle }
             do throws(IngestError) {
                 let end = offset.addingReportingOverflow(UInt64(bytes.count))
-                guard !end.overflow, end.partialValue <= maxFileSize else {
-                    throw .fileTooLarge(tree.path(of: file.id) ?? "", maxFileSize)
+                guard !end.overflow, end.partialValue <= context.maxFileSize else {
+                    throw .fileTooLarge(tree.path(of: file.id) ?? "", context.maxFileSize)
                 }
                 try file.write(bytes, at: offset)
             } catch {
@@ -299,7 +296,7 @@ final class OpenBatch: @unchecked Sendable {
             if let mtime { file.mtime = mtime }
             guard let size, file.isOpen, size != file.size else { return }
             do throws(IngestError) {
-                guard size <= maxFileSize else { throw .fileTooLarge(tree.path(of: file.id) ?? "", maxFileSize) }
+                guard size <= context.maxFileSize else { throw .fileTooLarge(tree.path(of: file.id) ?? "", context.maxFileSize) }
                 try file.resize(to: size)
             } catch {
                 drop(file)

@@ -70,6 +70,9 @@ final class TestServer: @unchecked Sendable {
     /// suite does not wait the default 2 s after every drop; nil leaves the
     /// default (tests of the default itself). Later lines win.
     var quietTime: String? = "200ms"
+    // BatchResumeTime is 1 s for the same reason: tests that cut uploads
+    // off would otherwise wait a minute for each to be resumed. Tests of
+    // resuming set it longer (later lines win).
     /// Lines added to the config file at each start.
     var extraConfig: String
     /// The port the config file names (0: any free one).
@@ -83,6 +86,7 @@ final class TestServer: @unchecked Sendable {
             LoginGraceTime 10
             PerSourcePenalties \(penalties ? "yes" : "no")
             \(quietTime.map { "BatchQuietTime \($0)" } ?? "")
+            BatchResumeTime 1
             \(extraConfig)
             """
         try config.write(to: directory.appendingPathComponent("batchd.conf"), atomically: true, encoding: .utf8)
