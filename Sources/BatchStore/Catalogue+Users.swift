@@ -136,3 +136,38 @@ extension Catalogue {
             comment: row["comment"], bits: row["bits"], createdAt: row["created_at"], revokedAt: row["revoked_at"])
     }
 }
+
+extension Catalogue {
+    /// Every user's role and active keys, in one read: the table a server
+    /// keeps in memory so that logins and requests never wait on the
+    /// catalogue.
+    public func access() throws(StoreError) -> [String: UserAccess] {
+        try read { db in
+            var table: [String: UserAccess] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT name, role FROM users") {
+                let name: String = row["name"]
+                table[name] = UserAccess(role: Role(rawValue: row["role"]) ?? .source, keys: [])
+            }
+            for row in try Row.fetchAll(db, sql: """
+                SELECT u.name, k.base64 FROM keys k JOIN users u ON u.id = k.user_id WHERE k.revoked_at IS NULL
+                """) {
+                let name: String = row["name"]
+                table[name]?.keys.insert(row["base64"])
+            }
+            return table
+        }
+    }
+
+    /// A value that changes whenever a user or key is added, removed or
+    /// revoked, and costs two aggregate reads: what tells a server when
+    /// to read `access()` again.
+    public func accessStamp() throws(StoreError) -> [Int64] {
+        try read { db in
+            let users = try Row.fetchOne(db, sql: "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM users")
+            let keys = try Row.fetchOne(db, sql: """
+                SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(revoked_at IS NULL), 0) FROM keys
+                """)
+            return [users?[0] ?? 0, users?[1] ?? 0, keys?[0] ?? 0, keys?[1] ?? 0, keys?[2] ?? 0]
+        }
+    }
+}

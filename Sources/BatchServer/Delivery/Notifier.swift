@@ -69,9 +69,9 @@ final class Notifier: Sendable {
     /// Asks every subscriber to check that its key is still active; the
     /// server calls this every few seconds, so a revoked key loses its
     /// open subscription promptly.
-    func checkRevocations() {
+    func checkRevocations(isActive: @escaping @Sendable (_ key: String, _ user: String) -> Bool) {
         let all = subscribers.withLock { $0.values.flatMap { Array($0.values) } }
-        for handler in all { handler.closeIfRevoked() }
+        for handler in all { handler.closeIfRevoked(isActive: isActive) }
     }
 
     /// How many subscribe channels are open.

@@ -55,15 +55,10 @@ final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
 
     /// Closes the channel when its key was revoked or its user removed;
     /// safe from any thread.
-    func closeIfRevoked() {
+    func closeIfRevoked(isActive: @escaping @Sendable (_ key: String, _ user: String) -> Bool) {
+        guard !isActive(key, user) else { return }
         channel.execute { [self] in
             guard !channel.isClosed else { return }
-            do {
-                guard try !catalogue.activeKeys(user: user).contains(key) else { return }
-            } catch {
-                logger.error("cannot check the subscriber's key", metadata: ["error": "\(error)"])
-                return
-            }
             logger.warning("subscriber's key revoked; closing its channel")
             write(.error(message: "the key this subscription logged in with has been revoked"))
             channel.close(exitStatus: 1)

@@ -17,22 +17,12 @@ final class CredentialWatch: Sendable {
         _ = credentials.withLock { $0.removeValue(forKey: ObjectIdentifier(credential)) }
     }
 
-    /// Marks every registered credential whose key is no longer active.
-    /// One catalogue read per user with open uploads.
-    func sweep(catalogue: Catalogue, logger: Logger) {
+    /// Marks every registered credential whose key is no longer active,
+    /// as `isActive(key, user)` says.
+    func sweep(isActive: (_ key: String, _ user: String) -> Bool) {
         let open = credentials.withLock { Array($0.values) }
-        let byUser = Dictionary(grouping: open.filter { !$0.isRevoked }, by: \.user)
-        for (user, held) in byUser {
-            let active: Set<String>
-            do {
-                active = Set(try catalogue.activeKeys(user: user))
-            } catch {
-                logger.error("cannot read keys for the revocation check", metadata: ["user": "\(user)", "error": "\(error)"])
-                continue
-            }
-            for credential in held where !active.contains(credential.key) {
-                credential.revoke()
-            }
+        for credential in open where !credential.isRevoked && !isActive(credential.key, credential.user) {
+            credential.revoke()
         }
     }
 }

@@ -15,6 +15,9 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
     public var configuration: ServerConfiguration { settings.withLock { $0 } }
     private let settings: Locked<ServerConfiguration>
     let context: IngestContext
+    /// Users' roles and keys in memory: logins and requests on the loops
+    /// read these, never the catalogue.
+    let access: AccessView
     let logger: Logger
     private let faults = FaultInjection()
     private var server: SSHServer?
@@ -46,6 +49,7 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
             catalogue: catalogue, layout: layout, settings: IngestSettings(DropServer.ingestValues(of: configuration)), logger: logger,
             notifier: Notifier(catalogue: catalogue, strategy: configuration.strategy, logger: logger))
         sweeper = RetentionSweeper(catalogue: catalogue, settings: context.settings, notifier: context.notifier, logger: logger)
+        access = try AccessView(catalogue: catalogue, logger: logger)
         try InterruptedBatches(context: context, logger: logger).recover()
     }
 
@@ -69,13 +73,14 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
             }
             logger.notice("host key", metadata: ["fingerprint": "\(key.fingerprint)", "type": "\(key.publicKey.type)"])
         }
+        access.start()
         server.start()
         self.server = server
         let timer = DispatchSource.makeTimerSource(queue: .global(qos: .utility))
         timer.schedule(deadline: .now() + .seconds(2), repeating: .seconds(2))
-        timer.setEventHandler { [notifier = context.notifier, context, logger] in
-            notifier.checkRevocations()
-            context.credentials.sweep(catalogue: context.catalogue, logger: logger)
+        timer.setEventHandler { [notifier = context.notifier, context, access] in
+            notifier.checkRevocations(isActive: access.isActive)
+            context.credentials.sweep(isActive: access.isActive)
         }
         timer.resume()
         revocationTimer = timer
@@ -98,6 +103,7 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
         revocationTimer?.cancel()
         revocationTimer = nil
         sweeper.stop()
+        access.stop()
         server?.stop()
         server = nil
         // Every channel is closed: batches waiting out their quiet time
@@ -121,36 +127,26 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
     // MARK: - SSHServerDelegate
 
     public func isAuthorized(user: String, key: SSHPublicKey, peer: String) -> Bool {
-        do {
-            // Unknown users and unknown keys take the same path and answer.
-            return try context.catalogue.activeKeys(user: user).contains(key.base64)
-        } catch {
-            logger.error("cannot read keys", metadata: ["user": "\(user)", "peer": "\(peer)", "error": "\(error)"])
-            return false
-        }
+        // Unknown users and unknown keys take the same path and answer.
+        access.isActive(key: key.base64, of: user)
     }
 
     public func handler(for request: SSHChannelRequest, session: SSHSessionInfo, channel: SSHChannel) -> SSHChannelHandler? {
         var log = logger
         log[metadataKey: "user"] = "\(session.user)"
         log[metadataKey: "peer"] = "\(session.peer)"
-        let role: Role?
-        do {
-            // The key is checked again on every request: a revoked key is
-            // cut off at once, not at its next login.
-            guard try context.catalogue.activeKeys(user: session.user).contains(session.key.base64) else {
-                log.warning("request with a revoked key refused")
-                return failure("batchd: the key this session logged in with has been revoked", status: 1, channel: channel)
-            }
-            role = try context.catalogue.role(of: session.user)
-        } catch {
-            log.error("cannot read role", metadata: ["error": "\(error)"])
-            return nil
-        }
-        guard let role else {
+        // The key and the role are checked again on every request: a
+        // revoked key or a removed user is cut off at the next one, not at
+        // the next login.
+        guard let user = access.access(of: session.user) else {
             log.warning("request from a user that no longer exists refused")
             return nil
         }
+        guard user.keys.contains(session.key.base64) else {
+            log.warning("request with a revoked key refused")
+            return failure("batchd: the key this session logged in with has been revoked", status: 1, channel: channel)
+        }
+        let role = user.role
         switch request {
         case .subsystem("sftp"):
             guard role == .source else { return refuse(request, role: role, log: log, channel: channel) }
@@ -295,9 +291,14 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
         // Only `--key -` reads standard input; waiting for EOF otherwise
         // would hang an interactive `ssh`.
         let readsInput = zip(arguments, arguments.dropFirst()).contains { $0 == "--key" && $1 == "-" }
+        let access = self.access
         return CommandChannelHandler(channel: channel, readsInput: readsInput) { input, output in
-            Batchctl.runRemote(arguments: arguments, catalogue: catalogue, layout: layout, hostKeyPath: hostKey,
-                               topicRules: topics, readInput: { input }, output: output.write, errorOutput: output.writeError)
+            let status = Batchctl.runRemote(arguments: arguments, catalogue: catalogue, layout: layout, hostKeyPath: hostKey,
+                                            topicRules: topics, readInput: { input }, output: output.write,
+                                            errorOutput: output.writeError)
+            // A user or key it changed counts from the next request on.
+            access.refresh()
+            return status
         }
     }
 
