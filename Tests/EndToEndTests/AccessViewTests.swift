@@ -21,17 +21,19 @@ struct AccessViewTests {
     @Test func batchctlChangesCountWithinASecondAndRevocationAtTheNextRequest() throws {
         let (server, _) = try TestServer.withAliceBobAndOps()
         defer { server.stop() }
-        let carol = try server.addUser("carol", role: "source")
+        let carol = try server.makeKey("carol")
+        try server.batchctl(["user", "add", "carol", "--role", "source", "--key", carol + ".pub"], settle: false).expectSuccess()
         #expect(try secondsUntil(server, "carol", key: carol, succeeded: true, within: 1.5) < 1.5)
 
         let listed = try server.batchctl(["key", "list", "carol", "--json"])
         let fingerprint = try #require(
             (try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])?.first?["fingerprint"] as? String)
-        try server.batchctl(["key", "revoke", fingerprint]).expectSuccess("key revoke")
+        try server.batchctl(["key", "revoke", fingerprint], settle: false).expectSuccess("key revoke")
         #expect(try secondsUntil(server, "carol", key: carol, succeeded: false, within: 1.5) < 1.5)
 
-        try server.batchctl(["user", "remove", "carol"]).expectSuccess()
-        let dave = try server.addUser("dave", role: "source")
+        try server.batchctl(["user", "remove", "carol"], settle: false).expectSuccess()
+        let dave = try server.makeKey("dave")
+        try server.batchctl(["user", "add", "dave", "--role", "source", "--key", dave + ".pub"], settle: false).expectSuccess()
         #expect(try secondsUntil(server, "dave", key: dave, succeeded: true, within: 1.5) < 1.5)
     }
 
