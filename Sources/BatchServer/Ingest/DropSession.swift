@@ -61,11 +61,16 @@ final class DropSession {
     func batch(for destination: Destination) throws(IngestError) -> OpenBatch {
         if let batch = joined[destination], batch.isOpen { return batch }
         let batch = try context.batches.join(destination, source: user, peer: peer, context: context)
-        // One it joined before and that sealed meanwhile (by `seal`) no
-        // longer waits for this channel.
+        remember(batch, for: destination)
+        return batch
+    }
+
+    /// Keeps `batch`, just joined, as this channel's for `destination`. One
+    /// it joined before and that sealed meanwhile (by `seal`) no longer
+    /// waits for this channel.
+    private func remember(_ batch: OpenBatch, for destination: Destination) {
         joined[destination]?.leave()
         joined[destination] = batch
-        return batch
     }
 
     /// The source's open batch for `destination`, whichever channel made
@@ -75,8 +80,7 @@ final class DropSession {
         if let batch = joined[destination], batch.isOpen { return batch }
         guard joining else { return context.batches.open(destination, source: user) }
         guard let batch = context.batches.joinExisting(destination, source: user) else { return nil }
-        joined[destination]?.leave()
-        joined[destination] = batch
+        remember(batch, for: destination)
         return batch
     }
 

@@ -100,16 +100,10 @@ final class OpenBatch: @unchecked Sendable {
         logger.info("batch opened", metadata: ["destination": "\(destination.component)"])
     }
 
-    private func locked<T>(_ body: () throws(IngestError) -> T) throws(IngestError) -> T {
+    private func locked<T, Failure: Error>(_ body: () throws(Failure) -> T) throws(Failure) -> T {
         lock.lock()
         defer { lock.unlock() }
         return try body()
-    }
-
-    private func locked<T>(_ body: () -> T) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return body()
     }
 
     /// False once the batch seals or is abandoned: new uploads then open
@@ -151,14 +145,10 @@ final class OpenBatch: @unchecked Sendable {
         }
         guard let wait else { return }
         DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(wait.milliseconds)) { [self] in
-            let plan: SealPlan? = locked {
-                guard writers == 0, !sealing, quietGeneration == wait.generation else { return nil }
-                return planSeal()
+            // Only if no channel joined meanwhile.
+            if seal(when: { writers == 0 && quietGeneration == wait.generation }) {
+                logger.debug("quiet time passed with no channel writing; the batch is sealing")
             }
-            guard let plan else { return }
-            logger.debug("quiet time passed with no channel writing; sealing")
-            ended(self)
-            plan.run()
         }
     }
 
@@ -171,14 +161,14 @@ final class OpenBatch: @unchecked Sendable {
     private func entryLocked(_ relative: String) -> DropEntry? {
         switch tree.node(at: relative) {
         case .directory(let mode, let mtime)?: return .directory(mode: mode, mtime: mtime)
-        case .file(let id)?: return files[id].map { .file(size: $0.size, mode: $0.mode, mtime: $0.mtime) }
+        case .file(let id)?: return files[id]?.entry
         case nil: return nil
         }
     }
 
     /// What an open handle's file looks like now (FSTAT).
     func entry(of file: StagedFile) -> DropEntry {
-        locked { .file(size: file.size, mode: file.mode, mtime: file.mtime) }
+        locked { file.entry }
     }
 
     func isDirectory(_ relative: String) -> Bool {
@@ -193,11 +183,6 @@ final class OpenBatch: @unchecked Sendable {
                 return entryLocked(path).map { (name: name, entry: $0) }
             }
         }
-    }
-
-    /// Where an open handle's file is in the tree now, for messages.
-    func path(of file: StagedFile) -> String {
-        locked { tree.path(of: file.id) ?? "" }
     }
 
     // MARK: - Changes
@@ -290,33 +275,23 @@ final class OpenBatch: @unchecked Sendable {
     /// (a truncation or extension). A size refused takes the file out of
     /// the batch, as a failed write does.
     func setAttributes(of file: StagedFile, mode: UInt32?, mtime: Int64?, size: UInt64?) throws(IngestError) {
-        try locked { () throws(IngestError) in
-            guard tree.path(of: file.id) != nil else { return }
-            if let mode { file.mode = mode }
-            if let mtime { file.mtime = mtime }
-            guard let size, file.isOpen, size != file.size else { return }
-            do throws(IngestError) {
-                guard size <= context.maxFileSize else { throw .fileTooLarge(tree.path(of: file.id) ?? "", context.maxFileSize) }
-                try file.resize(to: size)
-            } catch {
-                drop(file)
-                throw error
-            }
-        }
+        try locked { () throws(IngestError) in try apply(mode: mode, mtime: mtime, size: size, to: file) }
     }
 
     /// As `setAttributes(of:…)`, for the file at `relative`; folders take
     /// no attributes after they are made.
     func setAttributes(at relative: String, mode: UInt32?, mtime: Int64?, size: UInt64?) throws(IngestError) {
-        let file: StagedFile? = locked {
-            guard case .file(let id)? = tree.node(at: relative) else { return nil }
-            return files[id]
+        try locked { () throws(IngestError) in
+            switch tree.node(at: relative) {
+            case .file(let id)?:
+                guard let file = files[id] else { return }
+                try apply(mode: mode, mtime: mtime, size: size, to: file)
+            case .directory?:
+                return
+            case nil:
+                throw .noSuchFile(relative)
+            }
         }
-        guard let file else {
-            if entry(relative) == nil { throw .noSuchFile(relative) }
-            return
-        }
-        try setAttributes(of: file, mode: mode, mtime: mtime, size: size)
     }
 
     /// The client closed a handle of a file it wrote. With its last handle
@@ -326,7 +301,8 @@ final class OpenBatch: @unchecked Sendable {
         locked {
             file.closeHandle()
             guard file.isComplete else { return }
-            if file.mtime == nil { file.mtime = Int64(Date().timeIntervalSince1970) }
+            let mtime = file.mtime ?? Int64(Date().timeIntervalSince1970)
+            file.mtime = mtime
             let current = tree.path(of: file.id)
             if let stream = file.stream {
                 file.stream = nil
@@ -337,14 +313,12 @@ final class OpenBatch: @unchecked Sendable {
                     tree.unarchive(file.id)
                     return
                 }
-                archiver.endStream(stream, path: current, size: file.size, mode: file.mode,
-                                   mtime: file.mtime ?? Int64(Date().timeIntervalSince1970))
+                archiver.endStream(stream, path: current, size: file.size, mode: file.mode, mtime: mtime)
                 return
             }
             guard let current, !sealing else { return }
             tree.archive(file.id)
-            archiver.append(.file(path: current, stagingPath: file.stagingPath, mode: file.mode,
-                                  mtime: file.mtime ?? Int64(Date().timeIntervalSince1970)))
+            archiver.append(.file(path: current, stagingPath: file.stagingPath, mode: file.mode, mtime: mtime))
         }
     }
 
@@ -379,13 +353,21 @@ final class OpenBatch: @unchecked Sendable {
     /// nothing complete is discarded. `verdict` is told the outcome once
     /// the catalogue has it; a batch already sealing only waits for it.
     func seal() {
+        seal(when: { true })
+    }
+
+    /// Seals the batch if it still takes uploads and `due` (run under the
+    /// lock) says so; returns whether it did.
+    @discardableResult
+    private func seal(when due: () -> Bool) -> Bool {
         let plan: SealPlan? = locked {
-            guard !sealing else { return nil }
+            guard !sealing, due() else { return nil }
             return planSeal()
         }
-        guard let plan else { return }
+        guard let plan else { return false }
         ended(self)
         plan.run()
+        return true
     }
 
     /// Fails the batch without sealing it: its files are dropped, the
@@ -462,6 +444,21 @@ final class OpenBatch: @unchecked Sendable {
     }
 
     // MARK: - Helpers (under the lock)
+
+    /// Sets what SETSTAT or FSETSTAT asks of `file`, if it is still in the tree.
+    private func apply(mode: UInt32?, mtime: Int64?, size: UInt64?, to file: StagedFile) throws(IngestError) {
+        guard let path = tree.path(of: file.id) else { return }
+        if let mode { file.mode = mode }
+        if let mtime { file.mtime = mtime }
+        guard let size, file.isOpen, size != file.size else { return }
+        do throws(IngestError) {
+            guard size <= context.maxFileSize else { throw .fileTooLarge(path, context.maxFileSize) }
+            try file.resize(to: size)
+        } catch {
+            drop(file)
+            throw error
+        }
+    }
 
     private func requireOpen() throws(IngestError) {
         guard !sealing else { throw .storage("the batch is already sealing; start again for a new batch") }

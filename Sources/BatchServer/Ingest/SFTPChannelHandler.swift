@@ -113,10 +113,10 @@ final class SFTPChannelHandler: SSHChannelHandler {
         case .initialize:
             return ok(id)
         case .realpath(_, let raw):
-            let path = try resolve(raw)
+            let path = try drops.resolve(raw)
             return .name(id: id, entries: [SFTPNameEntry(filename: path.string, longname: path.string, attributes: .empty)])
         case .stat(_, let raw), .lstat(_, let raw):
-            return .attrs(id: id, attributes: try attributes(of: resolve(raw)))
+            return .attrs(id: id, attributes: try attributes(of: drops.resolve(raw)))
         case .fstat(_, let handle):
             guard case .file(let batch, let file)? = try lookup(handle) else { return .attrs(id: id, attributes: directoryAttributes) }
             return .attrs(id: id, attributes: attributes(of: batch.entry(of: file)))
@@ -139,7 +139,7 @@ final class SFTPChannelHandler: SSHChannelHandler {
         case .read:
             throw .writeOnly("file")
         case .setstat(_, let raw, let attrs):
-            let path = try resolve(raw)
+            let path = try drops.resolve(raw)
             if let location = try drops.locate(path, joining: true), !location.relative.isEmpty {
                 guard let batch = location.batch else { throw .noSuchFile(path.string) }
                 try batch.setAttributes(at: location.relative, mode: attrs.permissions, mtime: attrs.mtime.map(Int64.init), size: attrs.size)
@@ -151,20 +151,20 @@ final class SFTPChannelHandler: SSHChannelHandler {
             }
             return ok(id)
         case .mkdir(_, let raw, let attrs):
-            let path = try resolve(raw)
+            let path = try drops.resolve(raw)
             guard let location = try drops.locate(path) else { throw .alreadyExists("/") }
             guard !location.relative.isEmpty else { throw .alreadyExists(location.destination.component) }
             try drops.batch(for: location.destination).makeDirectory(location.relative, mode: attrs.permissions)
             return ok(id)
         case .rmdir(_, let raw):
-            let path = try resolve(raw)
+            let path = try drops.resolve(raw)
             guard let location = try drops.locate(path, joining: true), !location.relative.isEmpty, let batch = location.batch else {
                 throw .noSuchFile(path.string)
             }
             try batch.removeDirectory(location.relative)
             return ok(id)
         case .opendir(_, let raw):
-            let entries = try listing(of: resolve(raw))
+            let entries = try listing(of: drops.resolve(raw))
             return .handle(id: id, handle: try newHandle(.directory(entries: entries, sent: false)))
         case .readdir(_, let handle):
             guard case .directory(let entries, let sent)? = try lookup(handle) else { throw .badHandle }
@@ -174,7 +174,7 @@ final class SFTPChannelHandler: SSHChannelHandler {
             handles[SFTPHandle.decode(handle) ?? 0] = .directory(entries: entries, sent: true)
             return .name(id: id, entries: entries)
         case .remove(_, let raw):
-            let path = try resolve(raw)
+            let path = try drops.resolve(raw)
             guard let location = try drops.locate(path, joining: true), !location.relative.isEmpty, let batch = location.batch else {
                 throw .noSuchFile(path.string)
             }
@@ -218,7 +218,7 @@ final class SFTPChannelHandler: SSHChannelHandler {
     // MARK: - Operations
 
     private func open(_ raw: [UInt8], flags: SFTPOpenFlags, attrs: SFTPAttributes, id: UInt32) throws(IngestError) -> SFTPResponse {
-        let path = try resolve(raw)
+        let path = try drops.resolve(raw)
         if flags.contains(.read) || !flags.contains(.write) {
             throw .writeOnly(path.string)
         }
@@ -235,8 +235,8 @@ final class SFTPChannelHandler: SSHChannelHandler {
     }
 
     private func rename(_ fromRaw: [UInt8], _ toRaw: [UInt8], replace: Bool) throws(IngestError) {
-        let from = try resolve(fromRaw)
-        let to = try resolve(toRaw)
+        let from = try drops.resolve(fromRaw)
+        let to = try drops.resolve(toRaw)
         guard let source = try drops.locate(from, joining: true), !source.relative.isEmpty, let batch = source.batch else {
             throw .noSuchFile(from.string)
         }
@@ -247,10 +247,6 @@ final class SFTPChannelHandler: SSHChannelHandler {
     }
 
     // MARK: - Paths and attributes
-
-    private func resolve(_ raw: [UInt8]) throws(IngestError) -> DropPath {
-        try drops.resolve(raw)
-    }
 
     private func attributes(of path: DropPath) throws(IngestError) -> SFTPAttributes {
         guard let location = try drops.locate(path) else { return directoryAttributes }

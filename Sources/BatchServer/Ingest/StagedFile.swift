@@ -78,6 +78,9 @@ final class StagedFile {
 
     var isOpen: Bool { descriptor >= 0 }
 
+    /// The file as a client sees it (STAT, READDIR).
+    var entry: DropEntry { .file(size: size, mode: mode, mtime: mtime) }
+
     /// Writes `data` at `offset`, growing the file as needed. Growth past
     /// the batch's limits is refused before anything is written.
     func write(_ data: UnsafeRawBufferPointer, at offset: UInt64) throws(IngestError) {
@@ -166,8 +169,8 @@ final class StagedFile {
     func abandon() {
         closeDescriptor()
         handles = 0
-        if !isReleased { unlink(stagingPath) }
         if !isReleased {
+            unlink(stagingPath)
             isReleased = true
             budget.shrink(by: Int64(size))
         }
