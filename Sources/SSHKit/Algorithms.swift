@@ -45,6 +45,11 @@ public enum Algorithms {
         }
     }
 
+    /// Whether host key algorithm `name` signs with an RSA key.
+    public static func isRSA(_ name: String) -> Bool {
+        name.hasPrefix("rsa-") || name == "ssh-rsa"
+    }
+
     public static let keyExchange = Kind.keyExchange.defaults.joined(separator: ",")
     public static let ciphers = Kind.ciphers.defaults.joined(separator: ",")
     /// Only encrypt-then-MAC for batchd's own client (batchd-recv): both

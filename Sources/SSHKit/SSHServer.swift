@@ -98,7 +98,7 @@ public final class SSHServer: @unchecked Sendable {
         try set(SSH_BIND_OPTIONS_HMAC_C_S, "MACs", list(.macs))
         try set(SSH_BIND_OPTIONS_HMAC_S_C, "MACs", list(.macs))
         // Only algorithms a loaded key can sign with.
-        let hostKeys = c.offered(.hostKeys).filter { c.rsaHostKeyPath != nil || !($0.hasPrefix("rsa-") || $0 == "ssh-rsa") }
+        let hostKeys = c.offered(.hostKeys).filter { c.rsaHostKeyPath != nil || !Algorithms.isRSA($0) }
         guard !hostKeys.isEmpty else {
             throw .bindOption(option: "HostKeyAlgorithms", reason: "no listed algorithm fits the host keys (\(list(.hostKeys)))")
         }

@@ -22,7 +22,12 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// The RSA host key beside `hostKey` (`ssh_host_rsa_key` in its
     /// folder), offered while HostKeyAlgorithms has an RSA algorithm.
     public var rsaHostKey: String? {
-        guard offered(.hostKeys).contains(where: { $0.hasPrefix("rsa-") || $0 == "ssh-rsa" }) else { return nil }
+        guard offered(.hostKeys).contains(where: Algorithms.isRSA) else { return nil }
+        return ServerConfiguration.rsaHostKey(beside: hostKey)
+    }
+
+    /// Where the RSA host key is kept for the ed25519 key at `hostKey`.
+    public static func rsaHostKey(beside hostKey: String) -> String {
         let folder = (hostKey as NSString).deletingLastPathComponent
         return (folder.isEmpty ? "" : folder + "/") + "ssh_host_rsa_key"
     }

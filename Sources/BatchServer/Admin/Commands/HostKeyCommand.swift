@@ -45,8 +45,7 @@ struct HostKeyCommand: AdminCommand {
         let primaryPath = context.hostKeyPath ?? Batchctl.defaultHostKeyPath
         let primary = try describe(primaryPath + ".pub")
         var keys = [primary]
-        let folder = (primaryPath as NSString).deletingLastPathComponent
-        let rsaPath = (folder.isEmpty ? "" : folder + "/") + "ssh_host_rsa_key.pub"
+        let rsaPath = ServerConfiguration.rsaHostKey(beside: primaryPath) + ".pub"
         if rsaPath != primary.path, FileManager.default.fileExists(atPath: rsaPath) {
             keys.append(try describe(rsaPath))
         }
