@@ -47,24 +47,6 @@ extension Catalogue {
         }
     }
 
-    /// The role of `user`, or nil if no such user exists.
-    public func role(of user: String) throws(StoreError) -> Role? {
-        try read { db in
-            try Catalogue.userRecord(db, name: user).flatMap { Role(rawValue: $0.role) }
-        }
-    }
-
-    /// The base64 blobs of the user's keys that are not revoked; empty for
-    /// an unknown user. Called on every login, so it is one indexed query.
-    public func activeKeys(user: String) throws(StoreError) -> [String] {
-        try read { db in
-            try String.fetchAll(db, sql: """
-                SELECT k.base64 FROM keys k JOIN users u ON u.id = k.user_id
-                WHERE u.name = ? AND k.revoked_at IS NULL ORDER BY k.id
-                """, arguments: [user])
-        }
-    }
-
     /// Registers one more key for an existing user.
     public func addKey(user: String, key: NewKey) throws(StoreError) {
         try addKeys(user: user, keys: [key])

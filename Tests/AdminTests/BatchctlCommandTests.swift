@@ -48,7 +48,7 @@ import Testing
         #expect(missing.errors.contains("no such file"))
         let empty = harness.run(["user", "add", "bob", "--role", "target", "--key", try harness.file("empty.pub", "\n")])
         #expect(empty.status == 65)
-        #expect(try harness.catalogue().role(of: "bob") == nil)
+        #expect(try harness.catalogue().access()["bob"]?.role == nil)
     }
 
     @Test func badKeyLineIsRefusedWithItsLineNumber() throws {
@@ -57,7 +57,7 @@ import Testing
         let result = harness.run(["user", "add", "bob", "--role", "target", "--key", path])
         #expect(result.status == 65)
         #expect(result.errors.hasPrefix("batchctl: key file '\(path)' is not usable: line 2:"))
-        #expect(try harness.catalogue().role(of: "bob") == nil)
+        #expect(try harness.catalogue().access()["bob"]?.role == nil)
     }
 
     @Test func keysCanBeAddedLaterAndUsersRemoved() throws {
@@ -66,10 +66,10 @@ import Testing
         let added = harness.run(["key", "add", "bob", "--key", try harness.keyFile("laptop", count: 2, seed: 10)])
         #expect(added.status == 0)
         #expect(added.output.split(separator: "\n").count == 2)
-        #expect(try harness.catalogue().activeKeys(user: "bob").count == 3)
+        #expect(try harness.catalogue().access()["bob"]?.keys.count == 3)
         #expect(harness.run(["key", "add", "zed", "--key", try harness.keyFile("zed", seed: 20)]).status == 1)
         #expect(harness.run(["user", "remove", "bob"]).output == "removed user 'bob'\n")
-        #expect(try harness.catalogue().activeKeys(user: "bob") == [])
+        #expect(try harness.catalogue().access()["bob"] == nil)
         #expect(harness.run(["user", "remove", "bob"]).errors == "batchctl: unknown user 'bob'; batchctl user list shows the users\n")
     }
 
@@ -125,7 +125,7 @@ import Testing
         #expect(result.status == 0)
         #expect(result.output == "revoked key \(keys[0].fingerprint) of 'bob'\n")
         let secondBlob = String(sampleKeyLine(1, comment: "").split(separator: " ")[1])
-        #expect(try harness.catalogue().activeKeys(user: "bob") == [secondBlob])
+        #expect(try harness.catalogue().access()["bob"]?.keys == [secondBlob])
         #expect(harness.run(["key", "revoke", keys[0].fingerprint]).status == 1)
     }
 

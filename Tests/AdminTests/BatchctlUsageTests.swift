@@ -86,7 +86,7 @@ import Testing
             arguments: ["user", "add", "bob", "--role", "target", "--key", "-"], catalogue: catalogue, layout: layout,
             readInput: { sampleKeyLine(3, comment: "bob@host") }, output: { _ in }, errorOutput: { _ in })
         #expect(accepted == 0)
-        #expect(try catalogue.role(of: "bob") == .target)
+        #expect(try catalogue.access()["bob"]?.role == .target)
     }
 
     @Test func stateDirectoryIsReadFromConfigFile() throws {

@@ -12,7 +12,7 @@ import Testing
         let catalogue = try harness.catalogue()
         let layout = StateLayout(directory: harness.state)
         try FileManager.default.createDirectory(atPath: layout.archives, withIntermediateDirectories: true)
-        if try catalogue.role(of: "bob") == nil { try catalogue.addUser(name: "bob", role: .target, keys: []) }
+        if try catalogue.access()["bob"]?.role == nil { try catalogue.addUser(name: "bob", role: .target, keys: []) }
         var ids: [Int64] = []
         for _ in 0..<count {
             let id = try catalogue.openBatch(source: "alice", destination: .users(["bob"]))

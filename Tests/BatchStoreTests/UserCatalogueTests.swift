@@ -12,8 +12,8 @@ import Testing
         #expect(bob.role == .target)
         #expect(bob.keys == 1)
         #expect(bob.topics == ["ops"])
-        #expect(try catalogue.role(of: "alice") == .source)
-        #expect(try catalogue.role(of: "nobody") == nil)
+        #expect(try catalogue.access()["alice"]?.role == .source)
+        #expect(try catalogue.access()["nobody"]?.role == nil)
     }
 
     @Test func duplicateUserIsRefused() throws {
@@ -38,7 +38,7 @@ import Testing
         #expect(throws: StoreError.keyExists(fingerprint: "SHA256:fp2", user: "bob")) {
             try catalogue.addUser(name: "dave", role: .target, keys: [sampleKey(8), sampleKey(2)])
         }
-        #expect(try catalogue.role(of: "dave") == nil)
+        #expect(try catalogue.access()["dave"]?.role == nil)
         #expect(try catalogue.keys(user: nil).count == 4)
     }
 
@@ -46,12 +46,12 @@ import Testing
         let directory = try TemporaryDirectory()
         let catalogue = try populatedCatalogue(in: directory)
         try catalogue.addKey(user: "bob", key: sampleKey(5, comment: "laptop"))
-        #expect(try catalogue.activeKeys(user: "bob") == [sampleKey(2).base64, sampleKey(5).base64])
+        #expect(try catalogue.access()["bob"]?.keys == [sampleKey(2).base64, sampleKey(5).base64])
         let revoked = try catalogue.revokeKey("SHA256:fp2")
         #expect(revoked.user == "bob")
         #expect(revoked.revokedAt != nil)
-        #expect(try catalogue.activeKeys(user: "bob") == [sampleKey(5).base64])
-        #expect(try catalogue.activeKeys(user: "nobody") == [])
+        #expect(try catalogue.access()["bob"]?.keys == [sampleKey(5).base64])
+        #expect(try catalogue.access()["nobody"] == nil)
         #expect(try catalogue.users().first { $0.name == "bob" }?.keys == 1)
     }
 
@@ -76,9 +76,9 @@ import Testing
         #expect(throws: StoreError.keyExists(fingerprint: "SHA256:fp1", user: "alice")) {
             try catalogue.addKeys(user: "bob", keys: [sampleKey(6), sampleKey(1)])
         }
-        #expect(try catalogue.activeKeys(user: "bob") == [sampleKey(2).base64])
+        #expect(try catalogue.access()["bob"]?.keys == [sampleKey(2).base64])
         try catalogue.addKeys(user: "bob", keys: [sampleKey(6), sampleKey(7)])
-        #expect(try catalogue.activeKeys(user: "bob").count == 3)
+        #expect(try catalogue.access()["bob"]?.keys.count == 3)
     }
 
     @Test func keysOfUnknownUserAreAnError() throws {
@@ -92,7 +92,7 @@ import Testing
         let directory = try TemporaryDirectory()
         let catalogue = try populatedCatalogue(in: directory)
         try catalogue.removeUser(name: "bob")
-        #expect(try catalogue.role(of: "bob") == nil)
+        #expect(try catalogue.access()["bob"]?.role == nil)
         #expect(try catalogue.keys(user: nil).allSatisfy { $0.user != "bob" })
         #expect(try catalogue.topics() == [TopicInfo(name: "ops", subscribers: ["carol"])])
         #expect(throws: StoreError.unknownUser("bob")) { try catalogue.removeUser(name: "bob") }

@@ -1,6 +1,4 @@
-import BatchStore
 import Locking
-import Logging
 
 /// The credentials of every open upload channel, checked against the
 /// catalogue by the server's revocation sweep (every 2 s, off the loops):
