@@ -173,7 +173,7 @@ struct CrashSafetyTests {
         let sealed = try server.batch(1)
         let archive = try #require(sealed["archive"] as? String)
         #expect(try Tree.sha256(archive) == sealed["sha256"] as? String)
-        let files = (sealed["files"] as? [[String: Any]] ?? []).compactMap { $0["path"] as? String }.sorted()
+        let files = TestServer.filePaths(of: sealed).sorted()
         #expect(files == ["big.bin", "sub/deeper/empty.bin", "sub/small.txt"], "\(sealed)")
         let out = try Tree.extract(archive, into: server.directory)
         #expect(try Tree.difference(folder, out) == nil)

@@ -45,7 +45,7 @@ struct DiskFullTests {
             let id = try #require(try server.waitForSettledBatches(1).first?["id"] as? Int, "\(result.stderr)\n\(server.logText)")
             let batch = try server.batch(id)
             #expect(batch["state"] as? String == "sealed", "\(batch)\n\(server.logText)")
-            let paths = (batch["files"] as? [[String: Any]])?.compactMap { $0["path"] as? String }
+            let paths = TestServer.filePaths(of: batch)
             #expect(paths == ["small.txt"], "\(batch)")
         }
     }

@@ -46,7 +46,7 @@ struct HostileUploadTests {
                 "\(hostile.stderr.debugDescription)")
         let id = try #require(try server.waitForSettledBatches(1).first?["id"] as? Int)
         let batch = try server.batch(id)
-        let paths = (batch["files"] as? [[String: Any]])?.compactMap { $0["path"] as? String }
+        let paths = TestServer.filePaths(of: batch)
         #expect(paths == ["fine.txt"], "\(batch)")
     }
 

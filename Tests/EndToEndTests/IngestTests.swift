@@ -130,7 +130,7 @@ struct IngestTests {
 
         try server.waitForSettledBatches(1)
         let batch = try server.batch(1)
-        let paths = (batch["files"] as? [[String: Any]])?.compactMap { $0["path"] as? String }.sorted()
+        let paths = TestServer.filePaths(of: batch).sorted()
         #expect(paths == ["b.txt", "reports/a.txt"])
         let out = try Tree.extract(try #require(batch["archive"] as? String), into: server.directory)
         #expect(Tree.listing(out) == ["b.txt", "reports", "reports/a.txt"])

@@ -126,7 +126,7 @@ struct OneDropOneBatchTests {
         let id = try #require(Int(sealed.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "seal printed: \(sealed.stdout)")
         let batch = try server.batch(id)
         #expect(batch["state"] as? String == "sealed")
-        let paths = ((batch["files"] as? [[String: Any]]) ?? []).compactMap { $0["path"] as? String }.sorted()
+        let paths = TestServer.filePaths(of: batch).sorted()
         #expect(paths == ["f0.bin", "f1.bin", "f3.bin", "f4.bin"])
         #expect(try server.batches().count == 1)
 
@@ -212,12 +212,7 @@ struct OneDropOneBatchTests {
         try Tree.writeRandomFile(at: big, size: 200_000_000)
         let script = server.directory.appendingPathComponent("put.batch")
         try "put \(big.path) ops/big.bin\n".write(to: script, atomically: true, encoding: .utf8)
-        let sftp = Process()
-        sftp.executableURL = URL(fileURLWithPath: "/usr/bin/sftp")
-        sftp.arguments = server.sshOptions + ["-P", String(server.port), "-i", alice, "-b", script.path, "alice@127.0.0.1"]
-        sftp.standardOutput = FileHandle.nullDevice
-        sftp.standardError = FileHandle.nullDevice
-        try sftp.run()
+        let sftp = try server.startSftp("alice", key: alice, batchFile: script.path)
         // Killed once some of it is staged, with writes still in flight.
         let staged = server.stateDirectory + "/staging/1/1.part"
         let deadline = Date().addingTimeInterval(60)
@@ -250,7 +245,7 @@ struct OneDropOneBatchTests {
         let id = try #require(batches.first?["id"] as? Int)
         let batch = try server.batch(id)
         #expect(batch["state"] as? String == "sealed")
-        let paths = ((batch["files"] as? [[String: Any]]) ?? []).compactMap { $0["path"] as? String }
+        let paths = TestServer.filePaths(of: batch)
         #expect(paths == ["kept.txt"], "\(batch)")
         #expect(server.logText.contains("incomplete files left out of the batch"))
     }
@@ -268,7 +263,7 @@ struct OneDropOneBatchTests {
             .expectSuccess("rename on a third connection")
         let sealed = try server.ssh("alice", key: alice, ["seal", "ops"])
         let id = try #require(Int(sealed.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(sealed.stderr)")
-        let paths = ((try server.batch(id)["files"] as? [[String: Any]]) ?? []).compactMap { $0["path"] as? String }
+        let paths = TestServer.filePaths(of: try server.batch(id))
         #expect(paths == ["made-here/renamed.txt"])
     }
 

@@ -36,7 +36,7 @@ struct StreamingIngestTests {
         let id = try #require(batches.first?["id"] as? Int)
         let batch = try server.batch(id)
         #expect(batch["state"] as? String == "sealed", "\(batch)\n\(server.logText)")
-        let paths = (batch["files"] as? [[String: Any]])?.compactMap { $0["path"] as? String } ?? []
+        let paths = TestServer.filePaths(of: batch)
         let folder = try Tree.extract(try #require(batch["archive"] as? String), into: server.directory)
         return (paths, folder)
     }

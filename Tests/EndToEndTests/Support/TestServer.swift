@@ -274,9 +274,18 @@ final class TestServer: @unchecked Sendable {
     /// Starts `scp` in the background, output discarded, for a test that
     /// kills it mid-upload; the caller reaps it.
     func startScp(_ arguments: [String], key: String) throws -> Process {
+        try startClient("/usr/bin/scp", sshOptions + ["-P", String(port), "-i", key] + arguments)
+    }
+
+    /// Starts `sftp -b BATCH_FILE` as `user` in the background, as `startScp`.
+    func startSftp(_ user: String, key: String, batchFile: String) throws -> Process {
+        try startClient("/usr/bin/sftp", sshOptions + ["-P", String(port), "-i", key, "-b", batchFile, "\(user)@127.0.0.1"])
+    }
+
+    private func startClient(_ executable: String, _ arguments: [String]) throws -> Process {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/scp")
-        process.arguments = sshOptions + ["-P", String(port), "-i", key] + arguments
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
@@ -306,6 +315,11 @@ final class TestServer: @unchecked Sendable {
             throw TestFailure("batch show did not print an object: \(result.stdout)")
         }
         return object
+    }
+
+    /// The paths of the files of `batch` (as `batch(_:)` returns it), in archive order.
+    static func filePaths(of batch: [String: Any]) -> [String] {
+        ((batch["files"] as? [[String: Any]]) ?? []).compactMap { $0["path"] as? String }
     }
 
     /// All batches, from `batchctl batch list --json`.
