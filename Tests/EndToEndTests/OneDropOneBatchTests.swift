@@ -140,6 +140,15 @@ struct OneDropOneBatchTests {
         #expect((object["error"] as? String)?.contains("nothing to seal") == true)
         #expect(try server.ssh("alice", key: alice, ["seal"]).status == 64)
         #expect(try server.ssh("alice", key: alice, ["seal", "nosuch/"]).status == 1)
+        // What the client sent reaches its terminal escaped, in seal's
+        // refusals as in every other command's.
+        for words in [["seal", "\u{1b}[2J\u{9b}x"], ["\u{1b}]0;owned\u{07}"]] {
+            let hostile = try server.ssh("alice", key: alice, words)
+            #expect(hostile.status != 0)
+            #expect(!hostile.stderr.contains("\u{1b}") && !hostile.stderr.contains("\u{9b}") && !hostile.stderr.contains("\u{07}"),
+                    "\(hostile.stderr.debugDescription)")
+            #expect(hostile.stderr.contains("\\e"), "\(hostile.stderr.debugDescription)")
+        }
     }
 
     @Test func sealReportsTheHooksRefusalAndJSONTheId() throws {

@@ -19,7 +19,7 @@ struct SealCommand: Sendable {
             if word == "--json" {
                 json = true
             } else if word.hasPrefix("-") {
-                return .failure(SealUsageError("seal: unknown option '\(TerminalText.escaped(word))'; \(usage)"))
+                return .failure(SealUsageError("seal: unknown option '\(word)'; \(usage)"))
             } else {
                 names.append(word)
             }
@@ -27,7 +27,7 @@ struct SealCommand: Sendable {
         guard names.count == 1 else { return .failure(SealUsageError(usage)) }
         let component = names[0].split(separator: "/", omittingEmptySubsequences: true)
         guard component.count == 1 else {
-            return .failure(SealUsageError("seal: '\(TerminalText.escaped(names[0]))' is not a destination; \(usage)"))
+            return .failure(SealUsageError("seal: '\(names[0])' is not a destination; \(usage)"))
         }
         do {
             return .success(SealCommand(destination: try Destination(component: String(component[0])), json: json))
@@ -84,7 +84,8 @@ struct SealCommand: Sendable {
     }
 }
 
-/// A `seal` command line that cannot run, with the sentence that says why.
+/// A `seal` command line that cannot run, with the sentence that says why
+/// (raw: the refusal that prints it escapes what the client sent).
 struct SealUsageError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }

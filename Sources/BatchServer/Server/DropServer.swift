@@ -276,9 +276,12 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
         failure(text, status: 64, channel: channel)
     }
 
+    /// A one-line refusal on stderr. It often quotes what the client sent
+    /// (a command name, an option, a destination), so it is escaped here,
+    /// once, for every refusal.
     private func failure(_ text: String, status: Int32, channel: SSHChannel) -> SSHChannelHandler {
         CommandChannelHandler(channel: channel) { _, output in
-            output.writeError(text + "\n")
+            output.writeError(TerminalText.escaped(text) + "\n")
             return status
         }
     }
