@@ -155,6 +155,11 @@ public final class Receiver: @unchecked Sendable {
             try answer(offer, on: channel)
         case .plan(let plan):
             shelf.setGrants(plan.grants, for: plan.batch)
+            // The listener lets these peers in from now on: the server
+            // names this target as their source only once it knows that.
+            if !plan.grants.isEmpty {
+                try channel.write(SubscriptionMessage.granted(batch: plan.batch, users: plan.grants.map(\.user)).encodeFrame())
+            }
             // Plans keep coming for a batch delivered here while this
             // target serves it; only a delivery in progress needs them.
             plans.withLock { $0[plan.batch] }?.update(plan)
@@ -166,7 +171,7 @@ public final class Receiver: @unchecked Sendable {
             logger.warning("the server refused a message", metadata: ["reason": "\(text)"])
         case .hello, .keepalive, .unknown:
             break
-        case .accept, .decline, .progress, .delivered, .failed, .sample:
+        case .accept, .decline, .progress, .delivered, .failed, .sample, .granted:
             logger.warning("unexpected message from the server ignored", metadata: ["type": "\(message.typeName)"])
         }
     }

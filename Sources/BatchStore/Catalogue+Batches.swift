@@ -52,7 +52,8 @@ extension Catalogue {
             // topic may have thousands of subscribers, and a statement run
             // per row cost 95 ms of the seal with 10,000 of them.
             let names = String(decoding: try JSONEncoder().encode(recipients), as: UTF8.self)
-            let pending = OfferState.pending.rawValue
+            // What the lifecycle makes of a new offer, for every recipient at once.
+            let pending = (OfferLifecycle.apply(.sealed, to: nil).state ?? .pending).rawValue
             try db.execute(sql: """
                 INSERT INTO offers (batch_id, target, state, updated_at)
                 SELECT ?, value, ?, ? FROM json_each(?) ORDER BY key
@@ -78,7 +79,7 @@ extension Catalogue {
             batch.failure = reason
             try batch.update(db)
             try StagedEntryRecord.filter(Column("batch_id") == id).deleteAll(db)
-            try Catalogue.failUnresolvedOffers(db, batch: id, reason: reason)
+            try Catalogue.resolveOffers(db, batch: id, on: .fail(reason: reason))
         }
     }
 

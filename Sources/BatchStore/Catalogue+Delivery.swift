@@ -1,3 +1,4 @@
+import BatchCore
 import GRDB
 
 extension Catalogue {
@@ -10,9 +11,10 @@ extension Catalogue {
         }
     }
 
-    /// Records that the offer went out on the target's channel: `pending`
-    /// becomes `offered`, with its history event. Any other state stays as
-    /// it is (a resent offer after a reconnect is not a new event).
+    /// Records that the offer went out on the target's channel: the
+    /// lifecycle's `sent`, which moves `pending` to `offered` with its
+    /// history event and leaves any other state as it is (a resent offer
+    /// after a reconnect is not a new event).
     public func markOffered(batch id: Int64, target: String) throws(StoreError) {
         try markOffered([OfferKey(batch: id, target: target)])
     }
@@ -22,15 +24,11 @@ extension Catalogue {
     public func markOffered(_ offers: [OfferKey]) throws(StoreError) {
         guard !offers.isEmpty else { return }
         try write { db in
-            let now = Catalogue.now()
-            let update = try db.cachedStatement(sql: """
-                UPDATE offers SET state = 'offered', updated_at = ? WHERE batch_id = ? AND target = ? AND state = 'pending'
-                """)
-            let event = try db.cachedStatement(sql: "INSERT INTO offer_events (batch_id, target, event, at) VALUES (?, ?, 'offered', ?)")
+            let read = try db.cachedStatement(sql: "SELECT state FROM offers WHERE batch_id = ? AND target = ?")
             for offer in offers {
-                try update.execute(arguments: [now, offer.batch, offer.target])
-                guard db.changesCount > 0 else { continue }
-                try event.execute(arguments: [offer.batch, offer.target, now])
+                let state = try String.fetchOne(read, arguments: [offer.batch, offer.target]).flatMap(OfferState.init(rawValue:))
+                let outcome = OfferLifecycle.apply(.sent, to: state)
+                try Catalogue.perform(outcome.actions, db, batch: offer.batch, target: offer.target)
             }
         }
     }

@@ -1,22 +1,67 @@
+import BatchCore
 import GRDB
 
 extension Catalogue {
-    /// Moves one target's offer to `state`, recording the step in the
-    /// batch's history with `detail` (a reason, or the node a delivery came
-    /// from). For `declined` and `failed`, `detail` is also kept as the reason.
+    /// Applies `event` to one target's offer of `batch` in one
+    /// transaction: reads where the offer stands, asks `OfferLifecycle`,
+    /// and records what it says (the new state with its history event, the
+    /// bytes received from peers). Two channels of one target answering at
+    /// once cannot both move it. Returns the outcome, whose other actions
+    /// are the caller's to perform.
+    public func applyOffer(_ event: OfferLifecycle.Event, batch: Int64, target: String) throws(StoreError) -> OfferLifecycle.Outcome {
+        try write { db in
+            let state = try String.fetchOne(db, sql: "SELECT state FROM offers WHERE batch_id = ? AND target = ?",
+                                            arguments: [batch, target]).flatMap(OfferState.init(rawValue:))
+            let outcome = OfferLifecycle.apply(event, to: state)
+            try Catalogue.perform(outcome.actions, db, batch: batch, target: target)
+            return outcome
+        }
+    }
+
+    /// Moves one target's offer to `state` whatever it was, recording the
+    /// step in the batch's history with `detail`. For tests and repairs:
+    /// the server moves offers only through `applyOffer`.
     public func updateOffer(batch: Int64, target: String, state: OfferState, detail: String? = nil) throws(StoreError) {
         try write { db in
-            guard var offer = try OfferRecord.fetchOne(db, key: ["batch_id": batch, "target": target]) else {
+            guard try OfferRecord.exists(db, key: ["batch_id": batch, "target": target]) else {
                 throw StoreError.unknownOffer(batch: batch, target: target)
             }
-            let now = Catalogue.now()
-            offer.state = state.rawValue
-            offer.reason = (state == .declined || state == .failed) ? detail : nil
-            offer.updatedAt = now
-            try offer.update(db)
-            var event = OfferEventRecord(id: nil, batchId: batch, target: target, event: state.rawValue, detail: detail, at: now)
-            try event.insert(db)
+            try Catalogue.perform([.record(state, detail: detail)], db, batch: batch, target: target)
         }
+    }
+
+    /// Records the catalogue's part of an outcome: states and received bytes.
+    static func perform(_ actions: [OfferLifecycle.Action], _ db: Database, batch: Int64, target: String) throws {
+        for action in actions {
+            switch action {
+            case .record(let state, let detail):
+                let now = Catalogue.now()
+                let reason = (state == .declined || state == .failed || state == .withdrawn) ? detail : nil
+                if state == .pending {
+                    try db.execute(sql: """
+                        INSERT INTO offers (batch_id, target, state, updated_at) VALUES (?, ?, 'pending', ?)
+                        """, arguments: [batch, target, now])
+                } else {
+                    try db.execute(sql: "UPDATE offers SET state = ?, reason = ?, updated_at = ? WHERE batch_id = ? AND target = ?",
+                                   arguments: [state.rawValue, reason, now, batch, target])
+                }
+                var event = OfferEventRecord(id: nil, batchId: batch, target: target, event: state.rawValue, detail: detail, at: now)
+                try event.insert(db)
+            case .countReceived(let sources):
+                for (source, bytes) in sources.sorted(by: { $0.key < $1.key }) {
+                    try addReceived(db, batch: batch, target: target, source: source, bytes: bytes)
+                }
+            case .sendOffer, .sendWithdrawn, .plan, .serve, .forget, .refuse:
+                break
+            }
+        }
+    }
+
+    private static func addReceived(_ db: Database, batch: Int64, target: String, source: String, bytes: Int64) throws {
+        try db.execute(sql: """
+            INSERT INTO received_bytes (batch_id, target, source, bytes) VALUES (?, ?, ?, ?)
+            ON CONFLICT (batch_id, target, source) DO UPDATE SET bytes = bytes + excluded.bytes
+            """, arguments: [batch, target, source, bytes])
     }
 
     /// Adds `bytes` to what `target` received of a batch from `source`
@@ -26,10 +71,7 @@ extension Catalogue {
             guard try OfferRecord.exists(db, key: ["batch_id": batch, "target": target]) else {
                 throw StoreError.unknownOffer(batch: batch, target: target)
             }
-            try db.execute(sql: """
-                INSERT INTO received_bytes (batch_id, target, source, bytes) VALUES (?, ?, ?, ?)
-                ON CONFLICT (batch_id, target, source) DO UPDATE SET bytes = bytes + excluded.bytes
-                """, arguments: [batch, target, source, bytes])
+            try Catalogue.addReceived(db, batch: batch, target: target, source: source, bytes: bytes)
         }
     }
 
@@ -83,16 +125,16 @@ extension Catalogue {
         }
     }
 
-    static func failUnresolvedOffers(_ db: Database, batch: Int64, reason: String) throws {
-        let now = now()
-        let targets = try String.fetchAll(db, sql: """
-            SELECT target FROM offers WHERE batch_id = ? AND state IN ('pending', 'offered', 'accepted') ORDER BY target
+    /// Applies `event` (a failure or a withdrawal) to every unresolved
+    /// offer of a batch, through `OfferLifecycle` like any other event.
+    static func resolveOffers(_ db: Database, batch: Int64, on event: OfferLifecycle.Event) throws {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT target, state FROM offers WHERE batch_id = ? AND state IN ('pending', 'offered', 'accepted') ORDER BY target
             """, arguments: [batch])
-        for target in targets {
-            try db.execute(sql: "UPDATE offers SET state = 'failed', reason = ?, updated_at = ? WHERE batch_id = ? AND target = ?",
-                           arguments: [reason, now, batch, target])
-            var event = OfferEventRecord(id: nil, batchId: batch, target: target, event: OfferState.failed.rawValue, detail: reason, at: now)
-            try event.insert(db)
+        for row in rows {
+            let target: String = row["target"]
+            let state = OfferState(rawValue: row["state"])
+            try perform(OfferLifecycle.apply(event, to: state).actions, db, batch: batch, target: target)
         }
     }
 }

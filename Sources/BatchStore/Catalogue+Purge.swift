@@ -27,7 +27,7 @@ extension Catalogue {
             batch.failure = state == .failed ? "\(batch.failure ?? "failed"); purged: \(reason)" : reason
             batch.purgedAt = Catalogue.now()
             try batch.update(db)
-            try Catalogue.failUnresolvedOffers(db, batch: id, reason: "batch purged: \(reason)")
+            try Catalogue.resolveOffers(db, batch: id, on: .withdraw(reason: "batch purged: \(reason)"))
             return PurgedBatch(id: id, archive: archive, withdrawnFrom: unresolved)
         }
     }

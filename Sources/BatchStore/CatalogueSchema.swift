@@ -9,6 +9,7 @@ enum CatalogueSchema {
         migrator.registerMigration("v1", migrate: v1)
         migrator.registerMigration("v2", migrate: v2)
         migrator.registerMigration("v3", migrate: v3)
+        migrator.registerMigration("v4", migrate: v4)
         return migrator
     }
 
@@ -136,5 +137,36 @@ enum CatalogueSchema {
             t.primaryKey(["batch_id", "seq"])
             t.check(sql: "(staging_name IS NULL) = (size IS NULL)")
         }
+    }
+
+    /// Offers get a state of their own for a batch purged before they
+    /// resolved, `withdrawn` (they read `failed` before). SQLite cannot
+    /// change a CHECK constraint, so both tables are built again.
+    private static func v4(_ db: Database) throws {
+        let offerStates = ["pending", "offered", "accepted", "declined", "delivered", "failed", "withdrawn"]
+        try db.create(table: "offers_v4") { t in
+            t.column("batch_id", .integer).notNull().references("batches", onDelete: .cascade)
+            t.column("target", .text).notNull()
+            t.column("state", .text).notNull().check { offerStates.contains($0) }
+            t.column("reason", .text)
+            t.column("updated_at", .integer).notNull()
+            t.primaryKey(["batch_id", "target"])
+        }
+        try db.execute(sql: "INSERT INTO offers_v4 SELECT batch_id, target, state, reason, updated_at FROM offers")
+        try db.drop(table: "offers")
+        try db.rename(table: "offers_v4", to: "offers")
+        try db.create(index: "offers_on_target", on: "offers", columns: ["target"])
+        try db.create(table: "offer_events_v4") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("batch_id", .integer).notNull().references("batches", onDelete: .cascade)
+            t.column("target", .text).notNull()
+            t.column("event", .text).notNull().check { offerStates.contains($0) }
+            t.column("detail", .text)
+            t.column("at", .integer).notNull()
+        }
+        try db.execute(sql: "INSERT INTO offer_events_v4 SELECT id, batch_id, target, event, detail, at FROM offer_events")
+        try db.drop(table: "offer_events")
+        try db.rename(table: "offer_events_v4", to: "offer_events")
+        try db.create(index: "offer_events_on_batch_id", on: "offer_events", columns: ["batch_id"])
     }
 }

@@ -102,6 +102,19 @@ private func sampleJSON(_ members: String) -> String {
         #expect(bare == Hello(user: "bob", software: "x"))
     }
 
+    // MARK: - granted
+
+    @Test func grantedRoundTripsAndChecksItsNames() throws {
+        let message = SubscriptionMessage.granted(batch: 42, users: ["carol", "dave"])
+        let frame = message.encodeFrame()
+        #expect(try decode(String(decoding: frame.dropFirst(4), as: UTF8.self)) == message)
+        #expect(try decode(#"{"v":1,"type":"granted","batch":42,"users":[]}"#) == .granted(batch: 42, users: []))
+        expectBadField(#"{"v":1,"type":"granted","batch":42,"users":["../x"]}"#, type: "granted", field: "users[0]")
+        expectBadField(#"{"v":1,"type":"granted","batch":42,"users":[7]}"#, type: "granted", field: "users[0]")
+        let many = Array(repeating: #""u""#, count: Plan.maxEntries + 1).joined(separator: ",")
+        expectBadField(#"{"v":1,"type":"granted","batch":42,"users":[\#(many)]}"#, type: "granted", field: "users")
+    }
+
     // MARK: - plan
 
     @Test func planDecodesSourcesInOrderAndGrants() throws {

@@ -144,7 +144,7 @@ import Testing
         #expect(mine.first?.size == 1234)
     }
 
-    @Test func purgingReturnsTheArchiveAndFailsWaitingOffers() throws {
+    @Test func purgingReturnsTheArchiveAndWithdrawsWaitingOffers() throws {
         let directory = try TemporaryDirectory()
         let catalogue = try populatedCatalogue(in: directory)
         let id = try catalogue.openBatch(source: "alice", destination: .topic("ops"))
@@ -160,7 +160,7 @@ import Testing
         #expect(detail.archive == nil)
         #expect(detail.failure == "purged by an admin")
         #expect(detail.purgedAt != nil)
-        #expect(detail.targets.map(\.state) == [.delivered, .failed])
+        #expect(detail.targets.map(\.state) == [.delivered, .withdrawn])
         #expect(detail.targets.last?.reason == "batch purged: purged by an admin")
         #expect(throws: StoreError.wrongBatchState(id: id, state: .purged, operation: "purge")) {
             try catalogue.purgeBatch(id: id, reason: "test")
@@ -180,7 +180,7 @@ import Testing
         #expect(try catalogue.batch(id: id)?.state == .sealed)
         let purged = try catalogue.purgeBatch(id: id, reason: "purged by an admin", force: true)
         #expect(purged.withdrawnFrom == ["bob", "carol"])
-        #expect(try catalogue.batch(id: id)?.targets.map(\.state) == [.failed, .failed])
+        #expect(try catalogue.batch(id: id)?.targets.map(\.state) == [.withdrawn, .withdrawn])
     }
 
     @Test func expiredBatchesFollowEachTopicsRetention() throws {

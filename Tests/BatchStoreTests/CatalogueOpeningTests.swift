@@ -54,6 +54,7 @@ import Testing
         #expect(stats.topics == 1)
         #expect(stats.batches == ["open": 1, "sealed": 1, "failed": 0, "purged": 0])
         #expect(stats.sealedBytes == 1234)
-        #expect(stats.offers == ["pending": 2, "offered": 0, "accepted": 0, "declined": 0, "delivered": 0, "failed": 0])
+        #expect(stats.offers == ["pending": 2, "offered": 0, "accepted": 0, "declined": 0, "delivered": 0, "failed": 0,
+                                "withdrawn": 0])
     }
 }

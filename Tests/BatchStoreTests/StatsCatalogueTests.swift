@@ -51,7 +51,8 @@ import Testing
         #expect(stats.batches == ["open": 1, "sealed": 2, "failed": 0, "purged": 1])
         #expect(stats.sealedBytes == 2 * 1234)
         #expect(stats.droppedBytes == 3 * 1234)
-        #expect(stats.offers == ["pending": 0, "offered": 0, "accepted": 0, "declined": 1, "delivered": 2, "failed": 2])
+        #expect(stats.offers == ["pending": 0, "offered": 0, "accepted": 0, "declined": 1, "delivered": 2, "failed": 1,
+                               "withdrawn": 1])
         #expect(stats.deliveries == 2)
     }
 
@@ -81,15 +82,18 @@ import Testing
         #expect(targets.map(\.user) == ["bob", "carol", "dave"])
         let bob = targets[0], carol = targets[1], dave = targets[2]
         #expect(bob.topics == 1)
-        #expect(bob.offers == ["pending": 0, "offered": 0, "accepted": 0, "declined": 1, "delivered": 1, "failed": 1])
+        #expect(bob.offers == ["pending": 0, "offered": 0, "accepted": 0, "declined": 1, "delivered": 1, "failed": 1,
+                             "withdrawn": 0])
         #expect(bob.receivedBytes == 1234 + 500)
         let delivered = try #require(bob.lastDeliveryAt)
         #expect(delivered >= start && delivered <= Int64(Date().timeIntervalSince1970))
-        #expect(carol.offers == ["pending": 0, "offered": 0, "accepted": 0, "declined": 0, "delivered": 1, "failed": 1])
+        #expect(carol.offers == ["pending": 0, "offered": 0, "accepted": 0, "declined": 0, "delivered": 1, "failed": 0,
+                               "withdrawn": 1])
         #expect(carol.receivedBytes == 1334)
         #expect(carol.lastDeliveryAt != nil)
         #expect(dave == TargetStats(user: "dave", topics: 0,
-                                    offers: ["pending": 0, "offered": 0, "accepted": 0, "declined": 0, "delivered": 0, "failed": 0],
+                                    offers: ["pending": 0, "offered": 0, "accepted": 0, "declined": 0, "delivered": 0, "failed": 0,
+                                             "withdrawn": 0],
                                     receivedBytes: 0, lastDeliveryAt: nil))
     }
 

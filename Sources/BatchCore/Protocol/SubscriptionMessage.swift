@@ -27,6 +27,10 @@ public enum SubscriptionMessage: Sendable, Equatable {
     /// Server to subscriber: where to fetch an accepted batch from, best
     /// first, and which peers may fetch it from this target.
     case plan(Plan)
+    /// Subscriber to server: this target's peer listener now lets in the
+    /// named peers for the batch (the grants of its newest plan). No plan
+    /// names a target as another's source before it said so.
+    case granted(batch: Int64, users: [String])
     /// Subscriber to server: a measurement of the link from one source to
     /// this target, which the planner ranks sources by.
     case sample(LinkSampleReport)
@@ -62,6 +66,7 @@ public enum SubscriptionMessage: Sendable, Equatable {
         case .delivered: return "delivered"
         case .failed: return "failed"
         case .plan: return "plan"
+        case .granted: return "granted"
         case .sample: return "sample"
         case .withdrawn: return "withdrawn"
         case .keepalive: return "keepalive"
@@ -136,6 +141,9 @@ public enum SubscriptionMessage: Sendable, Equatable {
             members["grants"] = .array(plan.grants.map { grant in
                 .object(["user": .string(grant.user), "keys": .array(grant.keys.map(JSONValue.string))])
             })
+        case .granted(let batch, let users):
+            members["batch"] = .integer(batch)
+            members["users"] = .array(users.map(JSONValue.string))
         case .sample(let sample):
             members["batch"] = .integer(sample.batch)
             members["source"] = .string(sample.source)
@@ -190,6 +198,8 @@ public enum SubscriptionMessage: Sendable, Equatable {
             return .withdrawn(batch: try fields.batch(), reason: try fields.text("reason", allowEmpty: true))
         case "plan":
             return .plan(try decodePlan(fields))
+        case "granted":
+            return .granted(batch: try fields.batch(), users: try decodeUsers(fields))
         case "sample":
             return .sample(LinkSampleReport(
                 batch: try fields.batch(),
@@ -226,6 +236,22 @@ public enum SubscriptionMessage: Sendable, Equatable {
             break
         }
         return Hello(user: user, software: software, listen: listen, hostKey: hostKey)
+    }
+
+    private static func decodeUsers(_ fields: MessageFields) throws(ProtocolError) -> [String] {
+        let values = try fields.array("users")
+        guard values.count <= Plan.maxEntries else {
+            throw fields.invalid("users", "has \(values.count) entries, more than \(Plan.maxEntries)")
+        }
+        var users: [String] = []
+        for (index, value) in values.enumerated() {
+            guard case .string(let user) = value else {
+                throw fields.invalid("users[\(index)]", "must be a string, not \(value.kind)")
+            }
+            try fields.checkName(user, field: "users[\(index)]")
+            users.append(user)
+        }
+        return users
     }
 
     private static func decodePlan(_ fields: MessageFields) throws(ProtocolError) -> Plan {

@@ -6,66 +6,75 @@ import SSHKit
 
 /// `fetch ID FIRST LAST`: streams the raw bytes of pieces FIRST…LAST of a
 /// sealed archive, as fast as the client's window allows and no faster,
-/// so a slow reader costs a bounded buffer. Confined to the loop thread.
+/// so a slow reader costs a bounded buffer. The request is checked on the
+/// notifier's queue (the lifecycle's `fetch`, against the catalogue); the
+/// bytes flow once the answer is back. Confined to the loop thread.
 final class FetchChannelHandler: SSHChannelHandler, @unchecked Sendable {
     private let request: FetchRequest
     private let user: String
-    private let catalogue: Catalogue
+    private let notifier: Notifier
     private let faults: FaultInjection
-    private let pieceSize: Int64
     private var logger: Logger
-    private let descriptor: Int32
-    private var position: Int64
-    private let end: Int64
+    /// The range being served, once the check allowed it.
+    private var pieceSize: Int64 = 1
+    private var descriptor: Int32 = -1
+    private var position: Int64 = 0
+    private var end: Int64 = 0
+    private var serving = false
     private var finished = false
     /// One chunk, or the whole range when it is smaller: a fetch of a
     /// small batch does not hold a full chunk.
-    private var buffer: [UInt8]
+    private var buffer: [UInt8] = []
     /// Bytes read ahead of the client's window.
     static let highWater = 4 << 20
     static let chunk = 256 << 10
 
-    /// Opens the archive range; throws a sentence for the client when the
-    /// request is not allowed.
-    init(request: FetchRequest, user: String, channel: SSHChannel, catalogue: Catalogue,
-         faults: FaultInjection, logger: Logger) throws(DeliveryError) {
+    init(request: FetchRequest, user: String, channel: SSHChannel, notifier: Notifier, faults: FaultInjection, logger: Logger) {
         self.request = request
         self.user = user
-        self.catalogue = catalogue
+        self.notifier = notifier
         self.faults = faults
         self.logger = logger
         self.logger[metadataKey: "batch"] = "\(request.batch)"
         self.logger[metadataKey: "channel"] = "fetch"
-        let state: OfferState?
-        let detail: BatchDetail?
-        do {
-            state = try catalogue.offerState(batch: request.batch, target: user)
-            detail = try catalogue.batch(id: request.batch)
-        } catch {
-            throw .catalogue("\(error)")
+        notifier.checkFetch(request, user: user) { [self] answer in
+            channel.execute { [self] in start(answer, on: channel) }
         }
-        guard let state, let detail else { throw .notOffered(batch: request.batch, user: user) }
-        guard state == .accepted || state == .delivered else {
-            throw .notAccepted(batch: request.batch, state: state.rawValue)
-        }
-        guard detail.state == .sealed, let archive = detail.archive, let size = detail.size,
-              let pieceSize = detail.pieceSize else {
-            throw .unavailable(batch: request.batch, state: detail.state.rawValue)
-        }
-        guard request.last < detail.pieceCount else {
-            throw .pieceRange(batch: request.batch, pieces: detail.pieceCount)
-        }
-        self.pieceSize = Int64(pieceSize)
-        position = Int64(request.first) * Int64(pieceSize)
-        end = min(Int64(request.last + 1) * Int64(pieceSize), size)
-        buffer = [UInt8](repeating: 0, count: Int(max(0, min(Int64(FetchChannelHandler.chunk), end - position))))
-        descriptor = open(archive, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw .unavailable(batch: request.batch, state: "missing its archive") }
-        channel.execute { [self] in pump(channel) }
     }
 
     deinit {
-        close(descriptor)
+        if descriptor >= 0 { close(descriptor) }
+    }
+
+    private func start(_ answer: Result<ServedArchive, DeliveryError>, on channel: SSHChannel) {
+        guard !channel.isClosed else {
+            finished = true
+            return
+        }
+        let archive: ServedArchive
+        switch answer {
+        case .failure(let error):
+            logger.notice("fetch refused", metadata: ["reason": "\(error)"])
+            return fail("fetch: \(error)", on: channel)
+        case .success(let allowed):
+            archive = allowed
+        }
+        descriptor = open(archive.path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            return fail("fetch: \(DeliveryError.unavailable(batch: request.batch, state: "missing its archive"))", on: channel)
+        }
+        pieceSize = archive.pieceSize
+        position = Int64(request.first) * pieceSize
+        end = min(Int64(request.last + 1) * pieceSize, archive.size)
+        buffer = [UInt8](repeating: 0, count: Int(max(0, min(Int64(FetchChannelHandler.chunk), end - position))))
+        serving = true
+        pump(channel)
+    }
+
+    private func fail(_ text: String, on channel: SSHChannel) {
+        finished = true
+        channel.writeStderr(TerminalText.escaped(text) + "\n")
+        channel.close(exitStatus: 1)
     }
 
     func channel(_ channel: SSHChannel, received data: UnsafeRawBufferPointer) {}
@@ -73,11 +82,14 @@ final class FetchChannelHandler: SSHChannelHandler, @unchecked Sendable {
     func channelReceivedEOF(_ channel: SSHChannel) {}
 
     func channelDrained(_ channel: SSHChannel) {
-        pump(channel)
+        if serving { pump(channel) }
     }
 
     func channelClosed(_ channel: SSHChannel) {
-        guard !finished else { return }
+        guard serving, !finished else {
+            finished = true
+            return
+        }
         finished = true
         let served = position - Int64(request.first) * pieceSize - Int64(channel.pendingBytes)
         record(max(0, served), complete: false)
@@ -116,11 +128,7 @@ final class FetchChannelHandler: SSHChannelHandler, @unchecked Sendable {
 
     private func record(_ bytes: Int64, complete: Bool) {
         guard bytes > 0 else { return }
-        do {
-            try catalogue.addReceivedBytes(batch: request.batch, target: user, source: "server", bytes: bytes)
-        } catch {
-            logger.error("cannot record served bytes", metadata: ["error": "\(error)"])
-        }
+        notifier.recordServed(bytes, batch: request.batch, to: user)
         logger.info("pieces served", metadata: [
             "first": "\(request.first)", "last": "\(request.last)", "bytes": "\(bytes)", "complete": "\(complete)",
         ])

@@ -5,15 +5,18 @@ import Logging
 
 /// Records offers as sent off the event loops, many per transaction: the
 /// loops only queue, and a batch offered to thousands of subscribers costs
-/// one commit instead of one each on the loop threads.
+/// one commit instead of one each on the loop threads. It records on the
+/// notifier's queue, so an answer recorded there always finds its offer
+/// recorded first.
 final class OfferRecorder: Sendable {
     private let catalogue: Catalogue
     private let logger: Logger
     private let queued = Locked<[OfferKey]>([])
-    private let worker = DispatchQueue(label: "batchd.offer-recorder")
+    private let worker: DispatchQueue
 
-    init(catalogue: Catalogue, logger: Logger) {
+    init(catalogue: Catalogue, queue: DispatchQueue, logger: Logger) {
         self.catalogue = catalogue
+        worker = queue
         self.logger = logger
     }
 
@@ -28,8 +31,9 @@ final class OfferRecorder: Sendable {
         }
     }
 
-    /// Records everything queued now. Called before an answer is recorded,
-    /// so a target's history keeps `offered` before its answer.
+    /// Records everything queued now, on the notifier's queue. Called
+    /// before an answer is recorded, so a target's history keeps `offered`
+    /// before its answer.
     func flush() {
         let offers = queued.withLock { queue -> [OfferKey] in
             let taken = queue

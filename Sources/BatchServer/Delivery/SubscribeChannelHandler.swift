@@ -5,12 +5,12 @@ import Logging
 import SSHKit
 
 /// A target's long-lived `subscribe` channel: offers go out on it, answers
-/// and delivery reports come back. Confined to the channel's loop thread;
-/// `send` may be called from any thread and hops there.
+/// and delivery reports come back and go to the `Notifier`, which records
+/// them off the loop. Confined to the channel's loop thread; `send` and
+/// `forget` may be called from any thread and hop there.
 final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
     let user: String
     private let channel: SSHChannel
-    private let catalogue: Catalogue
     private let notifier: Notifier
     private var logger: Logger
     private var framer = SubscriptionFramer()
@@ -30,12 +30,11 @@ final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
     /// The key the subscriber logged in with; revoking it closes the channel.
     let key: String
 
-    init(channel: SSHChannel, user: String, key: String, peer: String, catalogue: Catalogue, notifier: Notifier, logger: Logger) {
+    init(channel: SSHChannel, user: String, key: String, peer: String, notifier: Notifier, logger: Logger) {
         self.channel = channel
         self.user = user
         self.key = key
         self.peer = peer
-        self.catalogue = catalogue
         self.notifier = notifier
         self.logger = logger
         self.logger[metadataKey: "user"] = "\(user)"
@@ -46,9 +45,8 @@ final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
             // its channelClosed had nothing to unregister: registering it
             // now would keep it in the notifier for good.
             guard !channel.isClosed else { return }
-            notifier.register(self)
             write(.hello(Hello(user: user, software: "batchd")))
-            sendWaitingOffers()
+            notifier.register(self)
             logger.info("subscriber connected")
         }
     }
@@ -66,18 +64,24 @@ final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
     }
 
     /// Queues the offer of `batch`, already encoded as `frame`, for this
-    /// subscriber; safe from any thread.
+    /// subscriber; safe from any thread. An offer already on this channel
+    /// is not sent twice.
     func send(batch: Int64, frame: [UInt8]) {
         channel.execute { [self] in deliver(batch: batch, frame: frame) }
     }
 
-    /// Queues a message (a relay plan, a withdrawn offer) for this
-    /// subscriber; safe from any thread.
+    /// Queues a message (a relay plan, a withdrawn offer, a refusal) for
+    /// this subscriber; safe from any thread.
     func send(_ message: SubscriptionMessage) {
         channel.execute { [self] in
             guard !channel.isClosed else { return }
             write(message)
         }
+    }
+
+    /// The offer of `batch` is over for this channel; safe from any thread.
+    func forget(_ batch: Int64) {
+        channel.execute { [self] in _ = sent.remove(batch) }
     }
 
     // MARK: - SSHChannelHandler
@@ -96,7 +100,13 @@ final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
     }
 
     func channelReceivedEOF(_ channel: SSHChannel) {
-        channel.close(exitStatus: 0)
+        // Answers sent before the EOF are answered first: the close waits
+        // behind them on the notifier's queue.
+        notifier.afterQueued { [self] in
+            channel.execute { [channel] in
+                if !channel.isClosed { channel.close(exitStatus: 0) }
+            }
+        }
     }
 
     func channelClosed(_ channel: SSHChannel) {
@@ -107,29 +117,17 @@ final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
     func channelDrained(_ channel: SSHChannel) {
         if backlogged {
             backlogged = false
-            sendWaitingOffers()
+            notifier.sendWaitingOffers(to: self)
         }
     }
 
     // MARK: - Offers
 
-    private func sendWaitingOffers() {
-        do {
-            for id in try catalogue.waitingOffers(target: user) where !sent.contains(id) {
-                guard let frame = try OfferBuilder.frame(for: id, catalogue: catalogue, logger: logger) else { continue }
-                deliver(batch: id, frame: frame)
-                if backlogged { return }
-            }
-        } catch {
-            logger.error("cannot read waiting offers", metadata: ["error": "\(error)"])
-        }
-    }
-
     private func deliver(batch: Int64, frame: [UInt8]) {
         guard !channel.isClosed, !sent.contains(batch) else { return }
         guard channel.pendingBytes < SubscribeChannelHandler.maxBuffered else {
+            if !backlogged { logger.notice("subscriber is not reading; offers held back", metadata: ["batch": "\(batch)"]) }
             backlogged = true
-            logger.notice("subscriber is not reading; offer held back", metadata: ["batch": "\(batch)"])
             return
         }
         sent.insert(batch)
@@ -138,7 +136,7 @@ final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
         CrashPoint.offer.reached()
     }
 
-    // MARK: - Answers
+    // MARK: - Messages
 
     private func handle(_ message: SubscriptionMessage) {
         switch message {
@@ -148,68 +146,18 @@ final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
                 return
             }
             notifier.relays.register(user: user, listen: hello.listen, hostKey: hello.hostKey, seenFrom: peer)
-            logger.debug("subscriber hello", metadata: ["software": "\(hello.software)", "listen": "\(hello.listen ?? "-")"])
-        case .accept(let batch):
-            transition(batch, to: .accepted, detail: nil, allowedFrom: [.pending, .offered])
-            if (try? catalogue.offerState(batch: batch, target: user)) == .accepted {
-                notifier.replan(batch, acceptedBy: user)
-            }
-        case .sample(let sample):
-            guard sample.seconds > 0 else { return }
-            do {
-                try catalogue.addLinkSample(LinkSample(
-                    from: sample.source, to: user, throughputBps: Double(sample.bytes) / sample.seconds,
-                    rttMs: sample.rttMs ?? 0, at: Int64(Date().timeIntervalSince1970)))
-            } catch {
-                logger.error("cannot record link sample", metadata: ["error": "\(error)"])
-            }
-        case .decline(let batch, let reason):
-            transition(batch, to: .declined, detail: reason, allowedFrom: [.pending, .offered, .accepted])
+            logger.debug("subscriber hello", metadata: ["software": "\(TerminalText.escaped(hello.software))",
+                                                        "listen": "\(TerminalText.escaped(hello.listen ?? "-"))"])
+        case .accept, .decline, .delivered, .failed, .granted, .sample:
+            notifier.received(message, from: self)
         case .progress(let batch, let bytes, let total, let source):
             logger.debug("progress", metadata: ["batch": "\(batch)", "bytes": "\(bytes)", "total": "\(total)", "source": "\(source)"])
-        case .delivered(let batch, let receivedFrom):
-            let peers = receivedFrom.filter { $0.key != "server" && $0.value > 0 }
-            for (peer, bytes) in peers {
-                do {
-                    try catalogue.addReceivedBytes(batch: batch, target: user, source: peer, bytes: bytes)
-                } catch {
-                    logger.error("cannot record received bytes", metadata: ["batch": "\(batch)", "error": "\(error)"])
-                }
-            }
-            let from = receivedFrom.filter { $0.value > 0 }.keys.sorted().joined(separator: ",")
-            transition(batch, to: .delivered, detail: from.isEmpty ? nil : "from \(from)", allowedFrom: [.accepted])
-        case .failed(let batch, let reason):
-            transition(batch, to: .failed, detail: reason, allowedFrom: [.accepted, .offered, .pending])
-            notifier.replan(batch)
         case .keepalive:
             write(.keepalive)
         case .offer, .withdrawn, .error, .plan:
             write(.error(message: "'\(message.typeName)' is sent by the server, not by subscribers"))
         case .unknown(let type):
-            logger.debug("unknown subscriber message ignored", metadata: ["type": "\(type)"])
-        }
-    }
-
-    private func transition(_ batch: Int64, to state: OfferState, detail: String?, allowedFrom: Set<OfferState>) {
-        notifier.recorder.flush()
-        do {
-            guard let current = try catalogue.offerState(batch: batch, target: user) else {
-                write(.error(message: "batch \(batch) was not offered to \(user)"))
-                return
-            }
-            if current == state { return }
-            guard allowedFrom.contains(current) else {
-                write(.error(message: "batch \(batch) is \(current.rawValue) for \(user); cannot become \(state.rawValue)"))
-                return
-            }
-            try catalogue.updateOffer(batch: batch, target: user, state: state, detail: detail)
-            if state != .accepted { sent.remove(batch) }
-            var metadata: Logger.Metadata = ["batch": "\(batch)", "state": "\(state.rawValue)"]
-            if let detail { metadata["detail"] = "\(detail)" }
-            logger.info("offer answered", metadata: metadata)
-        } catch {
-            logger.error("cannot record offer state", metadata: ["batch": "\(batch)", "error": "\(error)"])
-            write(.error(message: "the server could not record that: \(error)"))
+            logger.debug("unknown subscriber message ignored", metadata: ["type": "\(TerminalText.escaped(type))"])
         }
     }
 

@@ -2,35 +2,40 @@ import BatchCore
 import BatchStore
 import Dispatch
 import Foundation
+import Locking
 import Logging
 import SSHKit
 
 /// `watch ID [--json]`: one line per delivery event of a batch until every
 /// target has resolved; exit 0 when each target received the archive or
 /// declined, 1 otherwise. Reads the catalogue's event history, so it shows
-/// what happened before it started too. Confined to the loop thread; the
-/// timer only hops there.
+/// what happened before it started too. The reads run on the watch's own
+/// queue, every 100 ms; only the lines it prints hop to the loop thread.
 final class WatchChannelHandler: SSHChannelHandler, @unchecked Sendable {
     private let batch: Int64
+    /// The user watching, when only a batch of theirs may be watched
+    /// (nil for an admin).
+    private let owner: String?
     private let json: Bool
     private let catalogue: Catalogue
     private let channel: SSHChannel
+    /// Confined to `queue`: what was printed so far.
     private var lastEvent: Int64 = 0
-    private var timer: DispatchSourceTimer?
-    private var finished = false
     private var printedState = false
+    private var checkedOwner = false
+    private var finished = false
+    private let queue = DispatchQueue(label: "batchd.watch", target: .global(qos: .utility))
+    private let timer: DispatchSourceTimer
 
-    init(batch: Int64, json: Bool, channel: SSHChannel, catalogue: Catalogue) {
+    init(batch: Int64, owner: String?, json: Bool, channel: SSHChannel, catalogue: Catalogue) {
         self.batch = batch
+        self.owner = owner
         self.json = json
         self.catalogue = catalogue
         self.channel = channel
-        let timer = DispatchSource.makeTimerSource(queue: .global(qos: .utility))
+        timer = DispatchSource.makeTimerSource(queue: queue)
         timer.schedule(deadline: .now(), repeating: .milliseconds(100))
-        timer.setEventHandler { [self] in
-            channel.execute { [self] in poll() }
-        }
-        self.timer = timer
+        timer.setEventHandler { [self] in poll() }
         timer.resume()
     }
 
@@ -38,72 +43,82 @@ final class WatchChannelHandler: SSHChannelHandler, @unchecked Sendable {
     func channelReceivedEOF(_ channel: SSHChannel) {}
 
     func channelClosed(_ channel: SSHChannel) {
-        stop()
+        timer.cancel()
     }
 
-    private func stop() {
-        finished = true
-        timer?.cancel()
-        timer = nil
-    }
-
+    /// On `queue`: reads what is new and hands the lines to the loop.
     private func poll() {
-        guard !finished, !channel.isClosed else { return stop() }
+        guard !finished else { return }
+        var lines: [String] = []
+        let ending = read(into: &lines)
+        if ending != nil {
+            finished = true
+            timer.cancel()
+        }
+        guard !lines.isEmpty || ending != nil else { return }
+        channel.execute { [channel, lines] in
+            guard !channel.isClosed else { return }
+            for line in lines { channel.write(line) }
+            guard let (status, message) = ending else { return }
+            if let message { channel.writeStderr("watch: \(TerminalText.escaped(message))\n") }
+            channel.close(exitStatus: status)
+        }
+    }
+
+    /// Appends the new lines; returns the exit status and message once the
+    /// watch is over.
+    private func read(into lines: inout [String]) -> (Int32, String?)? {
         do {
-            guard let detail = try catalogue.batch(id: batch) else { return end(1, "batch \(batch) does not exist") }
+            guard let detail = try catalogue.batch(id: batch) else { return (1, "batch \(batch) does not exist") }
+            if !checkedOwner {
+                checkedOwner = true
+                if let owner, detail.source != owner { return (1, DeliveryError.notYours(batch: batch).description) }
+            }
             for event in try catalogue.offerEvents(batch: batch, after: lastEvent) {
                 lastEvent = event.id
-                emit(at: event.at, target: event.target, event: event.event.rawValue, detail: event.detail)
+                lines.append(line(at: event.at, target: event.target, event: event.event.rawValue, detail: event.detail))
             }
             switch detail.state {
             case .open:
                 if !printedState {
                     printedState = true
-                    emit(at: detail.createdAt, target: nil, event: "uploading", detail: nil)
+                    lines.append(line(at: detail.createdAt, target: nil, event: "uploading", detail: nil))
                 }
-                return
+                return nil
             case .failed, .purged:
-                emit(at: Int64(Date().timeIntervalSince1970), target: nil, event: detail.state.rawValue, detail: detail.failure)
-                return end(1, nil)
+                lines.append(line(at: Int64(Date().timeIntervalSince1970), target: nil, event: detail.state.rawValue,
+                                  detail: detail.failure))
+                return (1, nil)
             case .sealed:
                 break
             }
             if detail.targets.isEmpty {
-                return end(0, "batch \(batch) has no targets")
+                return (0, "batch \(batch) has no targets")
             }
-            guard detail.targets.allSatisfy({ $0.state.isResolved }) else { return }
+            guard detail.targets.allSatisfy({ $0.state.isResolved }) else { return nil }
             let ok = detail.targets.allSatisfy { $0.state == .delivered || $0.state == .declined }
-            end(ok ? 0 : 1, nil)
+            return (ok ? 0 : 1, nil)
         } catch {
-            end(1, "the server could not read its catalogue: \(error)")
+            return (1, DeliveryError.catalogue("\(error)").description)
         }
     }
 
-    private func emit(at time: Int64, target: String?, event: String, detail: String?) {
+    private func line(at time: Int64, target: String?, event: String, detail: String?) -> String {
         if json {
             var object: [String: Any] = ["at": time, "batch": batch, "event": event]
             object["target"] = target ?? NSNull()
             object["detail"] = detail ?? NSNull()
-            if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
-                channel.write(String(decoding: data, as: UTF8.self) + "\n")
-            }
-        } else {
-            let stamp = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(time)))
-            var line = "\(stamp) batch \(batch)"
-            if let target { line += " \(TerminalText.escaped(target))" }
-            line += " \(event)"
-            // A decline reason is whatever the target typed: shown escaped.
-            if let detail = detail.map(TerminalText.escaped), !detail.isEmpty {
-                line += event == "declined" || event == "failed" ? ": \(detail)" : " \(detail)"
-            }
-            channel.write(line + "\n")
+            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+            return String(decoding: data, as: UTF8.self) + "\n"
         }
-    }
-
-    private func end(_ status: Int32, _ message: String?) {
-        guard !finished else { return }
-        stop()
-        if let message { channel.writeStderr("watch: \(message)\n") }
-        channel.close(exitStatus: status)
+        let stamp = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(time)))
+        var line = "\(stamp) batch \(batch)"
+        if let target { line += " \(TerminalText.escaped(target))" }
+        line += " \(event)"
+        // A decline reason is whatever the target typed: shown escaped.
+        if let detail = detail.map(TerminalText.escaped), !detail.isEmpty {
+            line += event == "declined" || event == "failed" || event == "withdrawn" ? ": \(detail)" : " \(detail)"
+        }
+        return line + "\n"
     }
 }

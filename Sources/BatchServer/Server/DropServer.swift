@@ -106,6 +106,8 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
         access.stop()
         server?.stop()
         server = nil
+        // What subscribers said before their channels closed is recorded.
+        context.notifier.settle()
         // Every channel is closed: batches waiting out their quiet time
         // seal now, and those waiting for an explicit `seal` that will not
         // come now are failed rather than sealed incomplete.
@@ -227,16 +229,13 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
             guard role == .target else { return refuse(.exec(line), role: role, log: log, channel: channel) }
             guard words.count == 1 else { return usage("usage: subscribe", channel: channel) }
             return SubscribeChannelHandler(channel: channel, user: session.user, key: session.key.base64, peer: session.peer,
-                                           catalogue: context.catalogue, notifier: context.notifier, logger: log)
+                                           notifier: context.notifier, logger: log)
         case "fetch":
             guard role == .target else { return refuse(.exec(line), role: role, log: log, channel: channel) }
             do {
                 let request = try FetchRequest.parse(arguments: words)
-                return try FetchChannelHandler(request: request, user: session.user, channel: channel,
-                                               catalogue: context.catalogue, faults: faults, logger: log)
-            } catch let error as DeliveryError {
-                log.notice("fetch refused", metadata: ["reason": "\(error)"])
-                return failure("fetch: \(error)", status: 1, channel: channel)
+                return FetchChannelHandler(request: request, user: session.user, channel: channel,
+                                           notifier: context.notifier, faults: faults, logger: log)
             } catch {
                 return usage("fetch: \(error)", channel: channel)
             }
@@ -259,17 +258,8 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
         guard rest.count == 1, let id = Int64(rest[0]), id > 0 else {
             return usage("usage: watch ID [--json]", channel: channel)
         }
-        do {
-            guard let batch = try context.catalogue.batch(id: id) else {
-                return failure("watch: batch \(id) does not exist", status: 1, channel: channel)
-            }
-            guard role == .admin || batch.source == user else {
-                return failure("watch: \(DeliveryError.notYours(batch: id))", status: 1, channel: channel)
-            }
-        } catch {
-            return failure("watch: \(DeliveryError.catalogue("\(error)"))", status: 1, channel: channel)
-        }
-        return WatchChannelHandler(batch: id, json: json, channel: channel, catalogue: context.catalogue)
+        return WatchChannelHandler(batch: id, owner: role == .admin ? nil : user, json: json, channel: channel,
+                                   catalogue: context.catalogue)
     }
 
     private func usage(_ text: String, channel: SSHChannel) -> SSHChannelHandler {

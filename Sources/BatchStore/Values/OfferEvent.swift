@@ -1,3 +1,5 @@
+import BatchCore
+
 /// One step in a batch's delivery history, as `watch` prints it.
 public struct OfferEvent: Sendable, Equatable, Codable {
     /// Increasing id; pass the last one seen to read only newer events.
