@@ -25,7 +25,7 @@ CONFIGS = batchd.conf batchd-recv.conf
 UNITS = batchd.service batchd-recv@.service
 DEBIAN_PACKAGES = libssh-dev zlib1g-dev libdeflate-dev libsqlite3-dev libarchive-dev libarchive-tools \
                   openssh-client openssh-server mandoc tar gzip iproute2 procps python3 python3-pip \
-                  python3-paramiko
+                  python3-paramiko lftp curl
 # Only the benchmarks' baselines and load generators need these.
 BENCH_PACKAGES = pigz python3-asyncssh
 
