@@ -27,7 +27,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "BatchStore", dependencies: [
-            "BatchCore",
+            "BatchCore", "Locking",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "BatchArchive", dependencies: [

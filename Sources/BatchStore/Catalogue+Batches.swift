@@ -4,18 +4,31 @@ import GRDB
 
 extension Catalogue {
     /// Records a new open batch from `source` to `destination` and returns
-    /// its id. The destination must resolve now (the topic exists, the
-    /// named users are targets), so a bad drop is refused before any upload.
-    public func openBatch(source: String, destination: Destination) throws(StoreError) -> Int64 {
+    /// its id: `id` when given (a server hands out ids itself, from
+    /// `lastBatchID()` on, so that opening a batch need not wait for this
+    /// write), the next free one otherwise. The destination must resolve
+    /// now (the topic exists, the named users are targets), so a bad drop
+    /// is refused before any upload.
+    public func openBatch(id: Int64? = nil, source: String, destination: Destination) throws(StoreError) -> Int64 {
         try write { db in
             _ = try Catalogue.recipients(db, of: destination)
             var batch = BatchRecord(
-                id: nil, source: source, destination: destination.component, topic: destination.topicName,
+                id: id, source: source, destination: destination.component, topic: destination.topicName,
                 state: BatchState.open.rawValue, size: nil, sha256: nil, archive: nil, pieceSize: nil,
                 createdAt: Catalogue.now(), sealedAt: nil, failure: nil, purgedAt: nil,
                 uploadFinishedAt: nil)
             try batch.insert(db)
             return batch.id ?? 0
+        }
+    }
+
+    /// The highest batch id ever given out, deleted batches included: ids
+    /// above it are free.
+    public func lastBatchID() throws(StoreError) -> Int64 {
+        try read { db in
+            let used = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM batches") ?? 0
+            let given = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'batches'") ?? 0
+            return max(used, given)
         }
     }
 

@@ -1,10 +1,10 @@
 import GRDB
 
 extension Catalogue {
-    /// Marks a sealed or failed batch purged, for `reason`, and fails its
-    /// unanswered offers. A batch some target accepted and does not hold
-    /// yet is being delivered: it is refused, unless `force`, which fails
-    /// those deliveries too. The record stays for history; the caller
+    /// Marks a sealed or failed batch purged, for `reason`, and withdraws
+    /// its unanswered offers. A batch some target accepted and does not
+    /// hold yet is being delivered: it is refused, unless `force`, which
+    /// withdraws those deliveries too. The record stays for history; the caller
     /// deletes the archive the result names.
     public func purgeBatch(id: Int64, reason: String, force: Bool = false) throws(StoreError) -> PurgedBatch {
         try write { db in
@@ -41,7 +41,7 @@ extension Catalogue {
                 """, arguments: [since]).map { row in
                 let id: Int64 = row["id"]
                 let targets = try String.fetchAll(db, sql: """
-                    SELECT target FROM offers WHERE batch_id = ? AND state = 'failed' AND reason LIKE 'batch purged: %' ORDER BY target
+                    SELECT target FROM offers WHERE batch_id = ? AND state = 'withdrawn' AND reason LIKE 'batch purged: %' ORDER BY target
                     """, arguments: [id])
                 return PurgeNotice(id: id, reason: row["failure"] ?? "purged", purgedAt: row["purged_at"], withdrawnFrom: targets)
             }

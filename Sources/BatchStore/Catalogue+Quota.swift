@@ -12,4 +12,19 @@ extension Catalogue {
                 """, arguments: [source, topic, since]) ?? 0
         }
     }
+
+    /// What each source dropped to each topic (to named users when nil) in
+    /// batches sealed at or after `since`, as `droppedBytes` counts it, one
+    /// entry per batch: what a server's quota ledger starts from.
+    public func drops(since: Int64) throws(StoreError) -> [SealedDrop] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT b.source, b.topic, b.sealed_at, COALESCE(SUM(f.size), 0) AS bytes
+                FROM batches b LEFT JOIN batch_files f ON f.batch_id = b.id
+                WHERE b.state IN ('sealed', 'purged') AND b.sealed_at >= ? GROUP BY b.id ORDER BY b.sealed_at
+                """, arguments: [since]).map { row in
+                SealedDrop(source: row["source"], topic: row["topic"], sealedAt: row["sealed_at"], bytes: row["bytes"])
+            }
+        }
+    }
 }

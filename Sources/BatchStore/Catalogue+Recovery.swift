@@ -29,7 +29,7 @@ extension Catalogue {
                 .order(Column("id")).fetchAll(db).map { batch in
                     let id = batch.id ?? 0
                     let entries = try StagedEntryRecord.filter(Column("batch_id") == id).order(Column("seq")).fetchAll(db)
-                    return FinishedUpload(id: id, source: batch.source, entries: entries.map(\.entry))
+                    return FinishedUpload(id: id, source: batch.source, topic: batch.topic, entries: entries.map(\.entry))
                 }
         }
     }

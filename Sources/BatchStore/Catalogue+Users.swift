@@ -120,36 +120,46 @@ extension Catalogue {
 }
 
 extension Catalogue {
-    /// Every user's role and active keys, in one read: the table a server
-    /// keeps in memory so that logins and requests never wait on the
-    /// catalogue.
+    /// Every user's role and active keys, in one read.
     public func access() throws(StoreError) -> [String: UserAccess] {
+        try directory().users
+    }
+
+    /// Users, keys, topics and subscriptions in one read transaction, with
+    /// the version they are at: the view a server keeps in memory.
+    public func directory() throws(StoreError) -> Directory {
         try read { db in
-            var table: [String: UserAccess] = [:]
+            var directory = Directory(version: try Catalogue.directoryVersion(db))
             for row in try Row.fetchAll(db, sql: "SELECT name, role FROM users") {
                 let name: String = row["name"]
-                table[name] = UserAccess(role: Role(rawValue: row["role"]) ?? .source, keys: [])
+                directory.users[name] = UserAccess(role: Role(rawValue: row["role"]) ?? .source, keys: [])
             }
             for row in try Row.fetchAll(db, sql: """
                 SELECT u.name, k.base64 FROM keys k JOIN users u ON u.id = k.user_id WHERE k.revoked_at IS NULL
                 """) {
                 let name: String = row["name"]
-                table[name]?.keys.insert(row["base64"])
+                directory.users[name]?.keys.insert(row["base64"])
             }
-            return table
+            for name in try String.fetchAll(db, sql: "SELECT name FROM topics") { directory.topics[name] = [] }
+            for row in try Row.fetchAll(db, sql: """
+                SELECT t.name AS topic, u.name AS user FROM subscriptions s
+                JOIN topics t ON t.id = s.topic_id JOIN users u ON u.id = s.user_id ORDER BY u.name
+                """) {
+                let topic: String = row["topic"]
+                directory.topics[topic]?.append(row["user"])
+            }
+            return directory
         }
     }
 
-    /// A value that changes whenever a user or key is added, removed or
-    /// revoked, and costs two aggregate reads: what tells a server when
-    /// to read `access()` again.
-    public func accessStamp() throws(StoreError) -> [Int64] {
-        try read { db in
-            let users = try Row.fetchOne(db, sql: "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM users")
-            let keys = try Row.fetchOne(db, sql: """
-                SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(revoked_at IS NULL), 0) FROM keys
-                """)
-            return [users?[0] ?? 0, users?[1] ?? 0, keys?[0] ?? 0, keys?[1] ?? 0, keys?[2] ?? 0]
-        }
+    /// The version `directory()` would read now: one row, raised by a
+    /// trigger on every change to users, keys, topics or subscriptions,
+    /// from any process.
+    public func directoryVersion() throws(StoreError) -> Int64 {
+        try read { db in try Catalogue.directoryVersion(db) }
+    }
+
+    private static func directoryVersion(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT version FROM directory_version WHERE id = 1") ?? 0
     }
 }

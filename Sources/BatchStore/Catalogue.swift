@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Locking
 
 /// The catalogue: users, keys, topics, batches, offers and link history in
 /// one SQLite database in WAL mode, the single source of truth a restart
@@ -41,6 +42,7 @@ public final class Catalogue: Sendable {
 
     /// Runs `body` in one write transaction, turning every error into a `StoreError`.
     func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        LoopThread.mayBlock("a catalogue write")
         do {
             return try pool.write(body)
         } catch {
@@ -50,6 +52,7 @@ public final class Catalogue: Sendable {
 
     /// Runs `body` on a read snapshot, turning every error into a `StoreError`.
     func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        LoopThread.mayBlock("a catalogue read")
         do {
             return try pool.read(body)
         } catch {

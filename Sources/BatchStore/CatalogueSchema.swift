@@ -10,6 +10,7 @@ enum CatalogueSchema {
         migrator.registerMigration("v2", migrate: v2)
         migrator.registerMigration("v3", migrate: v3)
         migrator.registerMigration("v4", migrate: v4)
+        migrator.registerMigration("v5", migrate: v5)
         return migrator
     }
 
@@ -153,6 +154,8 @@ enum CatalogueSchema {
             t.primaryKey(["batch_id", "target"])
         }
         try db.execute(sql: "INSERT INTO offers_v4 SELECT batch_id, target, state, reason, updated_at FROM offers")
+        // What a purge ended read `failed` before.
+        try db.execute(sql: "UPDATE offers_v4 SET state = 'withdrawn' WHERE state = 'failed' AND reason LIKE 'batch purged: %'")
         try db.drop(table: "offers")
         try db.rename(table: "offers_v4", to: "offers")
         try db.create(index: "offers_on_target", on: "offers", columns: ["target"])
@@ -168,5 +171,21 @@ enum CatalogueSchema {
         try db.drop(table: "offer_events")
         try db.rename(table: "offer_events_v4", to: "offer_events")
         try db.create(index: "offer_events_on_batch_id", on: "offer_events", columns: ["batch_id"])
+    }
+
+    /// One number that every change to users, keys, topics or
+    /// subscriptions raises, by trigger, whichever process makes it: what
+    /// tells a server its in-memory view of them is stale.
+    private static func v5(_ db: Database) throws {
+        try db.execute(sql: "CREATE TABLE directory_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)")
+        try db.execute(sql: "INSERT INTO directory_version VALUES (1, 0)")
+        for table in ["users", "keys", "topics", "subscriptions"] {
+            for change in ["INSERT", "UPDATE", "DELETE"] {
+                try db.execute(sql: """
+                    CREATE TRIGGER \(table)_\(change.lowercased())_changes_directory AFTER \(change) ON \(table)
+                    BEGIN UPDATE directory_version SET version = version + 1; END
+                    """)
+            }
+        }
     }
 }

@@ -153,6 +153,7 @@ final class SSHEventLoop: @unchecked Sendable {
     }
 
     private func run() {
+        LoopThread.markCurrent()
         while !stopFlag.load(ordering: .acquiring) {
             // 200 ms bounds how late a timeout or a silent disconnect is seen.
             // Wake soon while output waits for a window to reopen.

@@ -43,7 +43,7 @@ import Testing
         #expect(stats["dropped_bytes"] as? Int == 2500)
         #expect(stats["dropped_bytes_24h"] as? Int == 2500)
         #expect(stats["deliveries"] as? Int == 2)
-        #expect(stats["offers"] as? [String: Int] == ["pending": 0, "offered": 1, "accepted": 0, "declined": 0, "delivered": 2, "failed": 0])
+        #expect(stats["offers"] as? [String: Int] == ["pending": 0, "offered": 1, "accepted": 0, "declined": 0, "delivered": 2, "failed": 0, "withdrawn": 0])
         let relay = try #require(stats["relay"] as? [String: Any])
         #expect(relay["server_bytes"] as? Int == 2000)
         #expect(relay["peer_bytes"] as? Int == 2000)
@@ -69,19 +69,19 @@ import Testing
             "batches: 0 open, 2 sealed, 0 failed, 0 purged",
             "sealed bytes: 2500 (2.5 KB)",
             "dropped bytes: 2500 (2.5 KB) in all, 2500 (2.5 KB) in the last 24 h",
-            "offers: 0 pending, 1 offered, 0 accepted, 0 declined, 2 delivered, 0 failed",
+            "offers: 0 pending, 1 offered, 0 accepted, 0 declined, 2 delivered, 0 failed, 0 withdrawn",
             "deliveries: 2",
             "relay share: 2000 bytes from the server, 2000 from peers (50.0% relayed)",
             "targets (3):",
         ])
         #expect(lines[9].split(separator: " ", omittingEmptySubsequences: true) == [
-            "USER", "TOPICS", "PENDING", "OFFERED", "ACCEPTED", "DECLINED", "DELIVERED", "FAILED", "RECEIVED", "LAST", "DELIVERY",
+            "USER", "TOPICS", "PENDING", "OFFERED", "ACCEPTED", "DECLINED", "DELIVERED", "FAILED", "WITHDRAWN", "RECEIVED", "LAST", "DELIVERY",
         ])
         let bob = lines[10].split(separator: " ", omittingEmptySubsequences: true).map(String.init)
-        #expect(bob.prefix(9) == ["bob", "1", "0", "0", "0", "0", "1", "0", "2000"])
+        #expect(bob.prefix(10) == ["bob", "1", "0", "0", "0", "0", "1", "0", "0", "2000"])
         #expect(bob.last?.hasSuffix("Z") == true)
         let dave = lines[12].split(separator: " ", omittingEmptySubsequences: true).map(String.init)
-        #expect(dave == ["dave", "0", "0", "0", "0", "0", "0", "0", "0", "-"])
+        #expect(dave == ["dave", "0", "0", "0", "0", "0", "0", "0", "0", "0", "-"])
         #expect(lines.count == 13)
     }
 }

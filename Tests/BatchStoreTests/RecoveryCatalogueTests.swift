@@ -38,7 +38,7 @@ import Testing
             try catalogue.finishUpload(id: id, entries: staged)
         }
         let reopened = try directory.catalogue()
-        #expect(try reopened.finishedUploads() == [FinishedUpload(id: id, source: "alice", entries: staged)])
+        #expect(try reopened.finishedUploads() == [FinishedUpload(id: id, source: "alice", topic: "ops", entries: staged)])
         #expect(staged.compactMap(\.file) == [
             FileEntry(path: "report.pdf", size: 1000, mode: 0o644, mtime: 1_700_000_000),
             FileEntry(path: "data/rows.csv", size: 0, mode: 0o600, mtime: 1_700_000_100),

@@ -122,7 +122,7 @@ struct TopicPolicyTests {
         #expect(batch["purged_at"] is Int)
         #expect(!FileManager.default.fileExists(atPath: archive))
         let targets = batch["targets"] as? [[String: Any]] ?? []
-        #expect(targets.first?["state"] as? String == "failed", "\(targets)")
+        #expect(targets.first?["state"] as? String == "withdrawn", "\(targets)")
 
         // The source sees it end.
         let watch = try server.ssh("alice", key: alice, ["watch", String(id)])
@@ -157,7 +157,7 @@ struct TopicPolicyTests {
         try forced.expectSuccess("purge --force")
         let purged = try server.batch(id)
         #expect(purged["state"] as? String == "purged")
-        #expect((purged["targets"] as? [[String: Any]])?.first?["state"] as? String == "failed")
+        #expect((purged["targets"] as? [[String: Any]])?.first?["state"] as? String == "withdrawn")
     }
 
     @Test func purgeByAnotherProcessIsLoggedAndWithdrawnFromWaitingTargets() throws {

@@ -33,6 +33,19 @@ struct SSHClientSessionTests {
         session.close()
     }
 
+    /// Requests are handled on threads marked as loops', so a debug build
+    /// stops at any blocking call made there (`LoopThread.mayBlock`).
+    @Test func requestsAreHandledOnMarkedLoopThreads() throws {
+        let fixture = try Fixture()
+        defer { fixture.tearDown() }
+        let session = try fixture.connect()
+        let channel = try session.exec("thread")
+        #expect(String(decoding: try channel.readAll(), as: UTF8.self) == "loop")
+        #expect(!LoopThread.isCurrent)
+        channel.close()
+        session.close()
+    }
+
     @Test func readReturnsZeroWhenNothingArrivesInTime() throws {
         let fixture = try Fixture()
         defer { fixture.tearDown() }

@@ -1,4 +1,5 @@
 import Foundation
+import Locking
 import SSHKit
 
 /// A real SSHKit server on a loopback port whose exec commands exist for
@@ -7,6 +8,8 @@ import SSHKit
 /// - `payload N`: writes N bytes of `Pattern`, then exits 3.
 /// - `fail`: writes a line on standard error, then exits 7.
 /// - `refuse`: refuses the request.
+/// - `thread`: writes `loop` when the request was handled on a thread
+///   marked as an event loop's (`LoopThread`), `other` otherwise.
 final class TestServer {
     static let user = "alice"
     let server: SSHServer
@@ -60,6 +63,14 @@ final class TestDelegate: SSHServerDelegate {
             return handler
         case "refuse":
             return nil
+        case "thread":
+            let handler = PayloadHandler(size: 0)
+            let answer = LoopThread.isCurrent ? "loop" : "other"
+            channel.execute {
+                channel.write(answer)
+                channel.close(exitStatus: 0)
+            }
+            return handler
         default:
             return nil
         }

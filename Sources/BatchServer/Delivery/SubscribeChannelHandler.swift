@@ -102,7 +102,7 @@ final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
     func channelReceivedEOF(_ channel: SSHChannel) {
         // Answers sent before the EOF are answered first: the close waits
         // behind them on the notifier's queue.
-        notifier.afterQueued { [self] in
+        notifier.afterQueued {
             channel.execute { [channel] in
                 if !channel.isClosed { channel.close(exitStatus: 0) }
             }

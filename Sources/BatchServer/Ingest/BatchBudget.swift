@@ -1,6 +1,5 @@
 import BatchCore
 import BatchStore
-import Foundation
 import Locking
 
 /// Counts the bytes of one open batch against its topic's MaxBatchSize and
@@ -12,7 +11,7 @@ final class BatchBudget: Sendable {
     private let maxBatchSize: Int64?
     private let quota: Int64?
     private let ledger: QuotaLedger
-    private let catalogue: Catalogue
+    private let sealed: SealedDrops
 
     private struct State {
         /// Bytes of the batch's files now.
@@ -27,27 +26,21 @@ final class BatchBudget: Sendable {
     /// Whether either limit applies; without one, nothing is counted.
     var isLimited: Bool { maxBatchSize != nil || quota != nil }
 
-    init(destination: Destination, source: String, policy: TopicPolicy, ledger: QuotaLedger, catalogue: Catalogue) {
+    init(destination: Destination, source: String, policy: TopicPolicy, ledger: QuotaLedger, sealed: SealedDrops) {
         self.destination = destination.component
         key = QuotaLedger.Key(source: source, topic: destination.topicName)
         maxBatchSize = policy.maxBatchSize
         quota = policy.sourceQuota
         self.ledger = ledger
-        self.catalogue = catalogue
+        self.sealed = sealed
     }
 
-    /// Re-reads what the source's sealed batches took in the last 24
-    /// hours; called as each file of the batch opens.
-    func refresh() throws(IngestError) {
+    /// Takes again what the source's sealed batches took in the last 24
+    /// hours (from memory); called as each file of the batch opens.
+    func refresh() {
         guard quota != nil else { return }
-        let since = Int64(Date().timeIntervalSince1970) - 86_400
-        let sealed: Int64
-        do {
-            sealed = try catalogue.droppedBytes(source: key.source, topic: key.topic, since: since)
-        } catch {
-            throw .storage("cannot read the quota used: \(error)")
-        }
-        state.withLock { $0.sealedRecently = sealed }
+        let recent = sealed.recentBytes(for: key)
+        state.withLock { $0.sealedRecently = recent }
     }
 
     /// Throws unless `bytes` more would fit now, without counting them: a

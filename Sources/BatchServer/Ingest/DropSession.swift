@@ -50,7 +50,7 @@ final class DropSession {
     /// Throws the catalogue's sentence when `destination` does not resolve.
     private func validate(_ destination: Destination) throws(IngestError) {
         do {
-            _ = try context.catalogue.recipients(of: destination)
+            _ = try context.access.recipients(of: destination)
         } catch {
             throw IngestError(error)
         }
@@ -111,12 +111,7 @@ final class DropSession {
 
     /// The topic names, for listing the root of the drop area.
     func topicNames() -> [String] {
-        do {
-            return try context.catalogue.topics().map(\.name).sorted()
-        } catch {
-            context.logger.error("cannot list topics", metadata: ["error": "\(error)", "user": "\(user)", "peer": "\(peer)"])
-            return []
-        }
+        context.access.topicNames
     }
 
     /// The channel closed: it leaves every batch it wrote to (which then

@@ -5,6 +5,8 @@ import Logging
 
 /// What every upload channel shares: the catalogue, where state lives, the
 /// archive settings (current ones: a reload may change them) and the logger.
+/// A loop reads users and topics from `access` and queues its catalogue
+/// writes on `writer`; only the seal, off the loops, waits on the catalogue.
 struct IngestContext: Sendable {
     let catalogue: Catalogue
     let layout: StateLayout
@@ -19,16 +21,19 @@ struct IngestContext: Sendable {
     /// The settings for a drop to `destination`: a topic's own, or for
     /// named users the top level's tightened by every topic one of them
     /// subscribes to (see `TopicRules.policy(forUsersSubscribedTo:)`).
-    func policy(for destination: Destination) throws(IngestError) -> TopicPolicy {
+    func policy(for destination: Destination) -> TopicPolicy {
         guard case .users(let names) = destination else { return policy(forTopic: destination.topicName) }
-        let topics: [String]
-        do {
-            topics = try catalogue.topics(subscribedBy: names)
-        } catch {
-            throw .storage("cannot read the recipients' topics: \(error)")
-        }
-        return settings.current.topics.policy(forUsersSubscribedTo: topics)
+        return settings.current.topics.policy(forUsersSubscribedTo: access.topics(subscribedBy: names))
     }
+    /// Users, topics and subscriptions in memory: what a drop is checked
+    /// against on its loop.
+    let access: AccessView
+    /// Ids for new batches, handed out without the catalogue.
+    let ids: BatchIDs
+    /// The catalogue writes of ingest, in order, off the loops.
+    let writer = IngestWriter()
+    /// What sealed batches took of each source's quota in the last day.
+    let sealedDrops: SealedDrops
     /// Bytes of open batches, which quotas count beside sealed ones.
     let ledger = QuotaLedger()
     let logger: Logger

@@ -54,27 +54,22 @@ final class OpenBatch: @unchecked Sendable {
     /// compressed alongside the data before them.
     static let streamingThreshold: UInt64 = 1 << 20
 
-    /// Opens a batch in the catalogue, with its staging folder. `ended` is
-    /// told when it stops taking uploads.
+    /// Opens a batch, with its staging folder, without waiting on the
+    /// catalogue: the destination is checked against the in-memory
+    /// directory, the id handed out in memory, and the batch's row queued
+    /// for the catalogue; should that write fail, the batch is abandoned
+    /// with the reason. `ended` is told when it stops taking uploads.
     init(destination: Destination, source: String, peer: String, context: IngestContext,
          ended: @escaping @Sendable (OpenBatch) -> Void) throws(IngestError) {
-        let batchLimit = context.settings.current.maxOpenBatchesPerUser
-        guard context.openBatches.take(for: source, limit: batchLimit) else { throw .tooManyOpenBatches(batchLimit) }
         do {
-            id = try context.catalogue.openBatch(source: source, destination: destination)
+            _ = try context.access.recipients(of: destination)
         } catch {
-            context.openBatches.give(for: source)
             throw IngestError(error)
         }
-        let policy: TopicPolicy
-        do {
-            policy = try context.policy(for: destination)
-        } catch {
-            try? context.catalogue.discardBatch(id: id)
-            context.openBatches.give(for: source)
-            throw error
-        }
-        self.policy = policy
+        let batchLimit = context.settings.current.maxOpenBatchesPerUser
+        guard context.openBatches.take(for: source, limit: batchLimit) else { throw .tooManyOpenBatches(batchLimit) }
+        id = context.ids.next()
+        policy = context.policy(for: destination)
         self.destination = destination
         self.source = source
         self.context = context
@@ -83,7 +78,7 @@ final class OpenBatch: @unchecked Sendable {
         archiver = BatchArchiver(batch: id, archivePath: context.layout.archive(batch: id),
                                  pieceSize: context.pieceSize, level: context.compressionLevel)
         budget = BatchBudget(destination: destination, source: source, policy: policy, ledger: context.ledger,
-                             catalogue: context.catalogue)
+                             sealed: context.sealedDrops)
         var logger = context.logger
         logger[metadataKey: "batch"] = "\(id)"
         logger[metadataKey: "user"] = "\(source)"
@@ -92,12 +87,27 @@ final class OpenBatch: @unchecked Sendable {
         do {
             try FileManager.default.createDirectory(atPath: stagingDirectory, withIntermediateDirectories: true)
         } catch {
-            try? context.catalogue.discardBatch(id: id)
             context.openBatches.give(for: source)
             throw .storage("cannot create staging folder: \(error.localizedDescription)")
         }
         context.counters.uploadsInProgress.add(1, ordering: .relaxed)
         logger.info("batch opened", metadata: ["destination": "\(destination.component)"])
+        record()
+    }
+
+    /// Queues the batch's row for the catalogue; a batch the catalogue
+    /// cannot take is abandoned, off the writer, with the reason.
+    private func record() {
+        let (catalogue, id, source, destination) = (context.catalogue, self.id, self.source, self.destination)
+        context.writer.async { [weak self] in
+            do {
+                _ = try catalogue.openBatch(id: id, source: source, destination: destination)
+            } catch {
+                guard let self else { return }
+                self.logger.error("cannot record the batch", metadata: ["error": "\(error)"])
+                DispatchQueue.global().async { self.abandon(reason: "the catalogue could not record the batch: \(error)") }
+            }
+        }
     }
 
     private func locked<T, Failure: Error>(_ body: () throws(Failure) -> T) throws(Failure) -> T {
@@ -223,7 +233,7 @@ final class OpenBatch: @unchecked Sendable {
                   announcedSize: UInt64? = nil) throws(IngestError) -> StagedFile {
         try locked { () throws(IngestError) in
             try requireOpen()
-            try budget.refresh()
+            budget.refresh()
             let file: StagedFile
             let existing = try changeTree { tree throws(BatchTreeError) in try tree.fileToOpen(at: relative, exclusive: exclusive) }
             if let existing, !truncate, let staged = files[existing] {
@@ -386,8 +396,8 @@ final class OpenBatch: @unchecked Sendable {
         guard started else { return }
         ended(self)
         let finish = ending()
-        let recorder = SealRecorder(id: id, archivePath: archiver.archivePath, stagingDirectory: stagingDirectory,
-                                    catalogue: context.catalogue, notifier: context.notifier, logger: logger)
+        let recorder = SealRecorder(id: id, source: source, topic: destination.topicName, archivePath: archiver.archivePath,
+                                    stagingDirectory: stagingDirectory, context: context, logger: logger)
         logger.warning("batch abandoned, not sealed", metadata: ["reason": "\(reason)"])
         archiver.discard {
             let outcome = recorder.fail(reason)

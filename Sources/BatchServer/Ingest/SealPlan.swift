@@ -1,5 +1,6 @@
 import BatchCore
 import BatchStore
+import Dispatch
 import Logging
 
 /// The steps of one batch's seal, captured from the batch when it stopped
@@ -22,9 +23,15 @@ struct SealPlan: Sendable {
     let logger: Logger
     let finish: @Sendable (SealOutcome) -> Void
 
+    /// Runs the seal on a worker: its catalogue writes wait their turn
+    /// there, never on the loop or timer that ended the batch.
     func run() {
-        let recorder = SealRecorder(id: batch, archivePath: archiver.archivePath, stagingDirectory: stagingDirectory,
-                                    catalogue: context.catalogue, notifier: context.notifier, logger: logger)
+        DispatchQueue.global(qos: .userInitiated).async { steps() }
+    }
+
+    private func steps() {
+        let recorder = SealRecorder(id: batch, source: source, topic: destination.topicName, archivePath: archiver.archivePath,
+                                    stagingDirectory: stagingDirectory, context: context, logger: logger)
         guard !entries.isEmpty else { return discard(recorder) }
         guard let command = policy.preSealHook else { return archive(recorder) }
         let hook = PreSealHook(command: command, timeout: policy.preSealTimeout)
@@ -59,10 +66,10 @@ struct SealPlan: Sendable {
 
     /// Nothing was uploaded completely: no batch.
     private func discard(_ recorder: SealRecorder) {
-        let (catalogue, batch, logger, finish) = (context.catalogue, self.batch, self.logger, self.finish)
+        let (context, batch, logger, finish) = (self.context, self.batch, self.logger, self.finish)
         archiver.discard {
             do {
-                try catalogue.discardBatch(id: batch)
+                try context.writer.sync { () throws(StoreError) in try context.catalogue.discardBatch(id: batch) }
             } catch {
                 logger.error("cannot discard empty batch", metadata: ["error": "\(error)"])
             }
@@ -78,7 +85,7 @@ struct SealPlan: Sendable {
         // start to seal from staging, which keeps every file until then.
         let staged = entries.map(\.entry)
         do {
-            try context.catalogue.finishUpload(id: batch, entries: staged)
+            try context.writer.sync { () throws(StoreError) in try context.catalogue.finishUpload(id: batch, entries: staged) }
         } catch {
             logger.error("cannot record the finished upload: a crash before the seal would fail the batch",
                          metadata: ["error": "\(error)"])

@@ -11,11 +11,22 @@ import Logging
 /// finishes.
 struct SealRecorder: Sendable {
     let id: Int64
+    /// Whose quota the sealed bytes count against, and for which topic.
+    let quotaKey: QuotaLedger.Key
     let archivePath: String
     let stagingDirectory: String
-    let catalogue: Catalogue
-    let notifier: Notifier
+    let context: IngestContext
     let logger: Logger
+
+    init(id: Int64, source: String, topic: String?, archivePath: String, stagingDirectory: String,
+         context: IngestContext, logger: Logger) {
+        self.id = id
+        quotaKey = QuotaLedger.Key(source: source, topic: topic)
+        self.archivePath = archivePath
+        self.stagingDirectory = stagingDirectory
+        self.context = context
+        self.logger = logger
+    }
 
     /// Records the batch sealed with `files` when `result` is an archive,
     /// logging `message`, and removes staging. When the archive could not
@@ -28,17 +39,21 @@ struct SealRecorder: Sendable {
         case .success(let summary):
             CrashPoint.seal.reached()
             do {
-                let recipients = try catalogue.sealBatch(
-                    id: id, archivePath: archivePath,
-                    summary: SealInfo(size: Int64(summary.size), sha256: summary.sha256,
-                                      pieceSize: summary.pieceSize, pieces: summary.pieces),
-                    files: files)
+                let (catalogue, id, archivePath) = (context.catalogue, self.id, self.archivePath)
+                let recipients = try context.writer.sync { () throws(StoreError) in
+                    try catalogue.sealBatch(
+                        id: id, archivePath: archivePath,
+                        summary: SealInfo(size: Int64(summary.size), sha256: summary.sha256,
+                                          pieceSize: summary.pieceSize, pieces: summary.pieces),
+                        files: files)
+                }
+                context.sealedDrops.add(files.reduce(0) { $0 + $1.size }, for: quotaKey)
                 logger.info(message, metadata: [
                     "files": "\(files.count)", "size": "\(summary.size)", "sha256": "\(summary.sha256)",
                     "pieces": "\(summary.pieces.count)", "recipients": "\(recipients.count)",
                     "to": "\(NameListText.abbreviated(recipients))",
                 ])
-                notifier.batchSealed(id, recipients: recipients)
+                context.notifier.batchSealed(id, recipients: recipients)
                 removeStaging()
                 return .sealed(id)
             } catch {
@@ -59,7 +74,8 @@ struct SealRecorder: Sendable {
     @discardableResult
     func fail(_ reason: String) -> SealOutcome {
         do {
-            try catalogue.failBatch(id: id, reason: reason)
+            let (catalogue, id) = (context.catalogue, self.id)
+            try context.writer.sync { () throws(StoreError) in try catalogue.failBatch(id: id, reason: reason) }
         } catch {
             logger.error("cannot record failed batch", metadata: ["error": "\(error)"])
         }

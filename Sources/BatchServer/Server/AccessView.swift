@@ -4,47 +4,58 @@ import Dispatch
 import Locking
 import Logging
 
-/// Users' roles and active keys, kept in memory so that a login or a
-/// request on an event loop never reads the catalogue. A timer off the
-/// loops asks the catalogue every `interval` whether users or keys changed
-/// (`accessStamp`, two aggregate reads) and reads the whole table again
-/// when they did; a change by `batchctl`, local or over ssh, is seen within
-/// that interval, and a change by a remote `batchctl` at once
-/// (`refresh()` after each admin command).
+/// Who may log in and where drops may go, kept in memory so that a login,
+/// a request or an upload on an event loop never reads the catalogue:
+/// users' roles and active keys, and topics with their subscribers (a
+/// `Directory`). A timer off the loops reads the catalogue's directory
+/// version every `interval` (one row, which a trigger raises on every
+/// change, from any process) and reads the directory again when it
+/// moved; a change by `batchctl`, local or over ssh, is seen within that
+/// interval, and a change by a remote `batchctl` at once (`refresh()`
+/// after each admin command).
 final class AccessView: Sendable {
-    private struct State {
-        var stamp: [Int64] = []
-        var table: [String: UserAccess] = [:]
-    }
-
     private let catalogue: Catalogue
     private let logger: Logger
-    /// Guards the table and the stamp it was read at.
-    private let state = Locked(State())
+    private let directory: Locked<Directory>
     private let queue = DispatchQueue(label: "batchd.access", qos: .userInitiated)
     private let timer: Locked<DispatchSourceTimer?> = Locked(nil)
     static let interval: DispatchTimeInterval = .milliseconds(250)
 
-    /// Reads the table once, so that the first login finds it.
+    /// Reads the directory once, so that the first login finds it.
     init(catalogue: Catalogue, logger: Logger) throws(StoreError) {
         self.catalogue = catalogue
         self.logger = logger
-        let stamp = try catalogue.accessStamp()
-        let table = try catalogue.access()
-        state.withLock { $0 = State(stamp: stamp, table: table) }
+        directory = Locked(try catalogue.directory())
     }
 
     /// The role and active keys of `user`, as last read; nil for no such user.
     func access(of user: String) -> UserAccess? {
-        state.withLock { $0.table[user] }
+        directory.withLock { $0.users[user] }
     }
 
     /// Whether `key` (base64) is an active key of `user`.
     func isActive(key: String, of user: String) -> Bool {
-        state.withLock { $0.table[user]?.keys.contains(key) ?? false }
+        directory.withLock { $0.users[user]?.keys.contains(key) ?? false }
     }
 
-    /// Starts the timer that keeps the table fresh.
+    /// The recipients of a drop to `destination`; throws as the catalogue
+    /// would when it does not resolve.
+    func recipients(of destination: Destination) throws(StoreError) -> [String] {
+        let current = directory.withLock { $0 }
+        return try current.recipients(of: destination)
+    }
+
+    /// The topics any of `users` subscribes to, sorted.
+    func topics(subscribedBy users: [String]) -> [String] {
+        directory.withLock { $0.topics(subscribedBy: users) }
+    }
+
+    /// Every topic's name, sorted.
+    var topicNames: [String] {
+        directory.withLock { $0.topicNames }
+    }
+
+    /// Starts the timer that keeps the directory fresh.
     func start() {
         let source = DispatchSource.makeTimerSource(queue: queue)
         source.schedule(deadline: .now() + AccessView.interval, repeating: AccessView.interval)
@@ -60,21 +71,23 @@ final class AccessView: Sendable {
         }
     }
 
-    /// Reads the table again now, if it changed; waits for it. For the
+    /// Reads the directory again now, if it changed; waits for it. For the
     /// worker that ran a remote admin command, never a loop.
     func refresh() {
+        LoopThread.mayBlock("waiting for the directory to be read again")
         queue.sync { refreshIfChanged() }
     }
 
     private func refreshIfChanged() {
         do {
-            let stamp = try catalogue.accessStamp()
-            guard stamp != state.withLock({ $0.stamp }) else { return }
-            let table = try catalogue.access()
-            state.withLock { $0 = State(stamp: stamp, table: table) }
+            let version = try catalogue.directoryVersion()
+            guard version != directory.withLock({ $0.version }) else { return }
+            let fresh = try catalogue.directory()
+            directory.withLock { $0 = fresh }
         } catch {
-            // The last table stays in force; the next tick tries again.
-            logger.error("cannot read users and keys; logins go on with the last ones read", metadata: ["error": "\(error)"])
+            // The last directory stays in force; the next tick tries again.
+            logger.error("cannot read users, keys and topics; logins and drops go on with the last ones read",
+                         metadata: ["error": "\(error)"])
         }
     }
 }

@@ -45,11 +45,13 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         }
         let catalogue = try Catalogue(path: layout.catalogue)
+        access = try AccessView(catalogue: catalogue, logger: logger)
         context = IngestContext(
-            catalogue: catalogue, layout: layout, settings: IngestSettings(DropServer.ingestValues(of: configuration)), logger: logger,
+            catalogue: catalogue, layout: layout, settings: IngestSettings(DropServer.ingestValues(of: configuration)),
+            access: access, ids: BatchIDs(after: try catalogue.lastBatchID()),
+            sealedDrops: SealedDrops(try catalogue.drops(since: SealedDrops.now - SealedDrops.window)), logger: logger,
             notifier: Notifier(catalogue: catalogue, strategy: configuration.strategy, logger: logger))
         sweeper = RetentionSweeper(catalogue: catalogue, settings: context.settings, notifier: context.notifier, logger: logger)
-        access = try AccessView(catalogue: catalogue, logger: logger)
         try InterruptedBatches(context: context, logger: logger).recover()
     }
 
@@ -118,7 +120,10 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
                 batch.abandon(reason: "batchd stopped before the source sealed the batch")
             }
         }
-        if context.pendingSeals.wait(timeout: .now() + timeout) == .timedOut {
+        let sealed = context.pendingSeals.wait(timeout: .now() + timeout)
+        // The rows of batches that never sealed, and their failures, are written.
+        context.writer.settle()
+        if sealed == .timedOut {
             logger.error("""
                 stopping with batches still sealing; the next start seals them from staging, or fails those still \
                 in their pre-seal hook

@@ -24,6 +24,7 @@ struct InterruptedBatches {
             try? FileManager.default.removeItem(atPath: context.layout.archive(batch: id))
         }
         removeOrphanArchives()
+        removeOrphanStaging(keeping: Set(finished.map(\.id)))
         for _ in finished { context.pendingSeals.enter() }
         seal(finished[...])
     }
@@ -47,8 +48,8 @@ struct InterruptedBatches {
         logger[metadataKey: "user"] = "\(batch.source)"
         let staging = context.layout.staging + "/\(batch.id)"
         let archivePath = context.layout.archive(batch: batch.id)
-        let recorder = SealRecorder(id: batch.id, archivePath: archivePath, stagingDirectory: staging,
-                                    catalogue: context.catalogue, notifier: context.notifier, logger: logger)
+        let recorder = SealRecorder(id: batch.id, source: batch.source, topic: batch.topic, archivePath: archivePath,
+                                    stagingDirectory: staging, context: context, logger: logger)
         logger.notice("sealing a batch a restart interrupted, from staging", metadata: ["entries": "\(batch.entries.count)"])
         do throws(InterruptedSealError) {
             // The archive the crash cut short, or finished but never recorded.
@@ -86,6 +87,23 @@ struct InterruptedBatches {
             }
             guard Int64(info.st_size) == size else {
                 throw .stagedFileChanged(path: entry.path, expected: size, actual: Int64(info.st_size))
+            }
+        }
+    }
+
+    /// Staging folders of no batch left to seal: a batch whose id was
+    /// handed out but whose row a crash kept from the catalogue leaves one,
+    /// and the id may be handed out again.
+    private func removeOrphanStaging(keeping: Set<Int64>) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: context.layout.staging)) ?? []
+        for name in names {
+            if let id = Int64(name), keeping.contains(id) { continue }
+            let path = context.layout.staging + "/" + name
+            do {
+                try FileManager.default.removeItem(atPath: path)
+                logger.warning("staging folder of no open batch removed", metadata: ["folder": "\(name)"])
+            } catch {
+                logger.error("cannot remove an orphan staging folder", metadata: ["path": "\(path)", "error": "\(error)"])
             }
         }
     }

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A subscriber that announces a peer listener at an address of its own
-choosing, accepts the first offer, and prints every plan it is sent as one
-JSON line, for SECONDS seconds.
+choosing, accepts the first offer, prints every plan it is sent as one JSON
+line and confirms the plan's grants, for SECONDS seconds.
 
 usage: announcing_subscriber.py USER LISTEN|- SECONDS SSH-ARGUMENT...
 
@@ -50,4 +50,8 @@ while time.time() < deadline:
         send({"type": "accept", "batch": message["batch"]})
     elif message.get("type") == "plan":
         print(json.dumps(message, sort_keys=True), flush=True)
+        # As batchd-recv does once its listener lets them in.
+        users = [grant["user"] for grant in message.get("grants", [])]
+        if users:
+            send({"type": "granted", "batch": message["batch"], "users": users})
 child.kill()

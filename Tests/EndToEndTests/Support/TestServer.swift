@@ -246,14 +246,14 @@ final class TestServer: @unchecked Sendable {
         return (server, alice)
     }
 
-    /// Runs a local batchctl on the state folder. A change to users or keys
+    /// Runs a local batchctl on the state folder. A change to users, keys or topics
     /// while batchd runs reaches its logins within a quarter second (it
     /// keeps them in memory); this waits that long after one, so the next
     /// step of a test sees it. `settle: false` for tests that time it.
     func batchctl(_ arguments: [String], timeout: Double = 30, settle: Bool = true) throws -> ProcessResult {
         let result = try ProcessRunner.run([bin.appendingPathComponent("batchctl").path, "--state", stateDirectory] + arguments,
                                            timeout: timeout)
-        if settle, isRunning, ["user", "key"].contains(arguments.first ?? ""), arguments.dropFirst().first != "list" {
+        if settle, isRunning, ["user", "key", "topic"].contains(arguments.first ?? ""), arguments.dropFirst().first != "list" {
             usleep(400_000)
         }
         return result
