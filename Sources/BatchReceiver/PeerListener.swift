@@ -46,7 +46,7 @@ final class PeerListener: SSHServerDelegate, @unchecked Sendable {
 
     // MARK: - SSHServerDelegate
 
-    func isAuthorized(user: String, key: SSHPublicKey, peer: String) -> Bool {
+    func isAuthorized(user: String, key: SSHPublicKey, peer: PeerAddress) -> Bool {
         shelf.knows(user: user, keyLine: "\(key.type) \(key.base64)")
     }
 

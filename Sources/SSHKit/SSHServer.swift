@@ -168,7 +168,7 @@ public final class SSHServer: @unchecked Sendable {
             let socket = ssh_get_fd(raw)
             _ = fcntl(socket, F_SETFD, FD_CLOEXEC)
             let peer = SSHServer.peerAddress(of: socket)
-            if let reason = sourceTracker.admit(SourceTracker.host(ofPeer: peer)) {
+            if let reason = sourceTracker.admit(peer.host) {
                 refusedConnections.add(1, ordering: .relaxed)
                 delegate.sessionEvent(.refused(peer: peer, reason: reason))
                 ssh_free(raw)
@@ -233,7 +233,7 @@ public final class SSHServer: @unchecked Sendable {
         let peer = session.peer
         unauthenticated.withLock { _ = $0.removeValue(forKey: session.id) }
         authenticatedSessions.add(1, ordering: .relaxed)
-        sourceTracker.authenticated(SourceTracker.host(ofPeer: peer))
+        sourceTracker.authenticated(peer.host)
     }
 
     /// Counts a new session of `user`, or says why it may not have one.
@@ -270,7 +270,7 @@ public final class SSHServer: @unchecked Sendable {
     func sessionEndedUnauthenticated(_ session: SSHServerSession, offence: SourceOffence) {
         let peer = session.peer
         unauthenticated.withLock { _ = $0.removeValue(forKey: session.id) }
-        sourceTracker.ended(SourceTracker.host(ofPeer: peer), offence: offence)
+        sourceTracker.ended(peer.host, offence: offence)
     }
 
     // MARK: - Sockets
@@ -282,13 +282,13 @@ public final class SSHServer: @unchecked Sendable {
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
     }
 
-    static func peerAddress(of fd: Int32) -> String {
+    static func peerAddress(of fd: Int32) -> PeerAddress {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let ok = withUnsafeMutablePointer(to: &storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
         }
-        guard ok == 0 else { return "unknown" }
+        guard ok == 0 else { return .unknown }
         return describe(storage)
     }
 
@@ -313,7 +313,7 @@ public final class SSHServer: @unchecked Sendable {
         }
     }
 
-    private static func describe(_ storage: sockaddr_storage) -> String {
+    private static func describe(_ storage: sockaddr_storage) -> PeerAddress {
         var storage = storage
         var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
         var service = [CChar](repeating: 0, count: Int(NI_MAXSERV))
@@ -323,9 +323,9 @@ public final class SSHServer: @unchecked Sendable {
                             &service, socklen_t(service.count), NI_NUMERICHOST | NI_NUMERICSERV)
             }
         }
-        guard rc == 0 else { return "unknown" }
+        guard rc == 0 else { return .unknown }
         let h = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let s = String(decoding: service.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return h.contains(":") ? "[\(h)]:\(s)" : "\(h):\(s)"
+        return PeerAddress(host: h, port: Int(s))
     }
 }

@@ -10,8 +10,8 @@ public enum SSHChannelRequest: Sendable, Equatable {
 public struct SSHSessionInfo: Sendable, Equatable {
     /// A number unique within this server process, for logs.
     public let id: UInt64
-    /// `address:port` of the client.
-    public let peer: String
+    /// The client's address and port.
+    public let peer: PeerAddress
     /// The authenticated user name.
     public let user: String
     /// The key whose signature authenticated the session, so revoking it
@@ -25,7 +25,7 @@ public protocol SSHServerDelegate: AnyObject, Sendable {
     /// Whether `key` is an active key of `user`. Called for signature-less
     /// probes too; SSHKit alone decides that only a verified signature
     /// authenticates.
-    func isAuthorized(user: String, key: SSHPublicKey, peer: String) -> Bool
+    func isAuthorized(user: String, key: SSHPublicKey, peer: PeerAddress) -> Bool
 
     /// A channel asks for a job. Return a handler to accept it, or nil to
     /// refuse; refusals may write a message on `channel` first.
@@ -37,20 +37,20 @@ public protocol SSHServerDelegate: AnyObject, Sendable {
 
 /// Connection-level events reported to the delegate for logging.
 public enum SSHSessionEvent: Sendable {
-    case connected(id: UInt64, peer: String)
+    case connected(id: UInt64, peer: PeerAddress)
     case authenticated(SSHSessionInfo, keyType: String)
-    case authenticationFailed(id: UInt64, peer: String, user: String, keyType: String)
-    case tooManyAuthFailures(id: UInt64, peer: String)
-    case loginGraceExpired(id: UInt64, peer: String)
-    case idleTimeout(id: UInt64, peer: String)
-    case refused(peer: String, reason: String)
+    case authenticationFailed(id: UInt64, peer: PeerAddress, user: String, keyType: String)
+    case tooManyAuthFailures(id: UInt64, peer: PeerAddress)
+    case loginGraceExpired(id: UInt64, peer: PeerAddress)
+    case idleTimeout(id: UInt64, peer: PeerAddress)
+    case refused(peer: PeerAddress, reason: String)
     /// Accepting failed (out of descriptors, say); the listener retries
     /// after `retryIn` seconds, longer each time until one succeeds.
     case acceptFailed(reason: String, retryIn: Double)
-    case keyExchangeFailed(peer: String, reason: String)
+    case keyExchangeFailed(peer: PeerAddress, reason: String)
     case requestRefused(SSHSessionInfo?, request: String)
     /// `reason` says who ended it: the peer, an error, or the server.
-    case disconnected(id: UInt64, peer: String, user: String?, reason: String)
+    case disconnected(id: UInt64, peer: PeerAddress, user: String?, reason: String)
 }
 
 /// Receives one channel's traffic. Called on the loop thread that owns it.

@@ -9,7 +9,7 @@ import Foundation
 final class SSHServerSession: @unchecked Sendable {
     let id: UInt64
     let raw: ssh_session
-    let peer: String
+    let peer: PeerAddress
     unowned let server: SSHServer
     /// The loop that owns the session, fixed at creation.
     unowned let loop: SSHEventLoop
@@ -37,7 +37,7 @@ final class SSHServerSession: @unchecked Sendable {
     private var graceExpired = false
     private(set) var freed = false
 
-    init(id: UInt64, raw: ssh_session, peer: String, server: SSHServer, loop: SSHEventLoop) {
+    init(id: UInt64, raw: ssh_session, peer: PeerAddress, server: SSHServer, loop: SSHEventLoop) {
         self.id = id
         self.raw = raw
         self.peer = peer

@@ -89,13 +89,4 @@ final class SourceTracker: Sendable {
     private static func prune(_ table: inout [String: Source], now: UInt64) {
         table = table.filter { $0.value.unauthenticated > 0 || $0.value.penaltyUntil > now }
     }
-
-    /// The address part of a `HOST:PORT` or `[HOST]:PORT` peer string.
-    static func host(ofPeer peer: String) -> String {
-        if peer.hasPrefix("["), let close = peer.firstIndex(of: "]") {
-            return String(peer[peer.index(after: peer.startIndex)..<close])
-        }
-        guard let colon = peer.lastIndex(of: ":") else { return peer }
-        return String(peer[..<colon])
-    }
 }

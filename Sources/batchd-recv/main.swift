@@ -4,6 +4,7 @@ import BatchReceiver
 import Dispatch
 import Foundation
 import Logging
+import ProcessLifecycle
 
 /// `batchd-recv --server HOST:PORT --user NAME --identity KEY --inbox DIR …`
 struct BatchdRecv: ParsableCommand {
@@ -70,18 +71,10 @@ struct BatchdRecv: ParsableCommand {
             throw ValidationError("\(option) is required (or set it in the config file)")
         }
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
-        let receiver = try Receiver(configuration: settings, logger: Logger(label: "batchd-recv"))
-        var sources: [DispatchSourceSignal] = []
-        for number in [SIGTERM, SIGINT] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { receiver.stop() }
-            source.resume()
-            sources.append(source)
-        }
-        let status = receiver.run()
-        sources.forEach { $0.cancel() }
-        throw ExitCode(status)
+        let logger = Logger(label: "batchd-recv")
+        let receiver = try Receiver(configuration: settings, logger: logger)
+        let process = SignalledProcess(work: { receiver.run() }, stop: { receiver.stop() })
+        throw ExitCode(process.run(logger: logger))
     }
 }
 

@@ -3,6 +3,7 @@ import BatchServer
 import Dispatch
 import Foundation
 import Logging
+import ProcessLifecycle
 
 /// `batchd [--config FILE] [--listen HOST:PORT] [--state DIR]`
 struct Batchd: ParsableCommand {
@@ -27,29 +28,15 @@ struct Batchd: ParsableCommand {
     var printEffective = false
 
     func run() throws {
-        if test || printEffective, let config {
-            let text: String
-            do {
-                text = try String(contentsOfFile: config, encoding: .utf8)
-            } catch {
-                throw ConfigurationError.unreadable(path: config, reason: error.localizedDescription)
-            }
-            let problems = ServerConfiguration.problems(in: text, fileName: config)
+        let source = ConfigurationSource(path: config, listen: listen, state: state)
+        if test || printEffective {
+            let problems = try source.problems()
             for problem in problems {
                 FileHandle.standardError.write(Data("batchd: \(problem)\n".utf8))
             }
             if !problems.isEmpty { throw ExitCode(1) }
         }
-        var settings = ServerConfiguration()
-        if let config {
-            settings = try ServerConfiguration.load(path: config)
-        }
-        if let listen {
-            try settings.setListen(listen)
-        }
-        if let state {
-            settings.stateDirectory = state
-        }
+        let settings = try source.load()
         if printEffective {
             print(settings.effectiveLines.joined(separator: "\n"))
             return
@@ -59,68 +46,24 @@ struct Batchd: ParsableCommand {
         let format = settings.logFormat
         LoggingSystem.bootstrap { label in ReloadableLevelHandler(label: label, level: level, format: format) }
         let logger = Logger(label: "batchd")
+        SignalledProcess.ignoreHangUpUntilRunning()
         let server = try DropServer(configuration: settings, logger: logger)
         try server.start()
-        waitForTermination(logger: logger) { reload(server, level: level, logger: logger) }
-        logger.notice("stopping")
-        server.stop()
-        logger.notice("stopped")
-    }
-
-    /// SIGHUP: reads the config file again and applies it without dropping
-    /// a connection. A file with errors changes nothing; each error is logged.
-    private func reload(_ server: DropServer, level: SharedLogLevel, logger: Logger) {
-        guard let config else {
-            logger.notice("reload asked, but batchd runs without --config; nothing to read")
-            return
-        }
-        let text: String
-        do {
-            text = try String(contentsOfFile: config, encoding: .utf8)
-        } catch {
-            logger.error("reload refused: cannot read the config file", metadata: ["config": "\(config)", "error": "\(error.localizedDescription)"])
-            return
-        }
-        let problems = ServerConfiguration.problems(in: text, fileName: config)
-        guard problems.isEmpty else {
-            for problem in problems { logger.error("reload refused", metadata: ["problem": "\(problem)"]) }
-            return
-        }
-        do {
-            var settings = try ServerConfiguration.parse(text: text, fileName: config)
-            if let listen { try settings.setListen(listen) }
-            if let state { settings.stateDirectory = state }
+        let stopped = DispatchSemaphore(value: 0)
+        let process = SignalledProcess(work: {
+            stopped.wait()
+            logger.notice("stopping")
+            server.stop()
+            logger.notice("stopped")
+            return 0
+        }, stop: {
+            stopped.signal()
+        }, reload: {
+            guard let settings = source.reread(logger: logger) else { return }
             level.value = settings.logLevel
             server.reload(settings)
-        } catch {
-            logger.error("reload refused", metadata: ["problem": "\(error)"])
-        }
-    }
-
-    /// Blocks until SIGTERM or SIGINT; runs `onHangUp` for each SIGHUP.
-    private func waitForTermination(logger: Logger, onHangUp: @escaping @Sendable () -> Void) {
-        let stop = DispatchSemaphore(value: 0)
-        var sources: [DispatchSourceSignal] = []
-        signal(SIGHUP, SIG_IGN)
-        let hangUp = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "batchd.reload"))
-        hangUp.setEventHandler {
-            logger.notice("signal received", metadata: ["signal": "\(SIGHUP)"])
-            onHangUp()
-        }
-        hangUp.resume()
-        sources.append(hangUp)
-        for number in [SIGTERM, SIGINT] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                logger.notice("signal received", metadata: ["signal": "\(number)"])
-                stop.signal()
-            }
-            source.resume()
-            sources.append(source)
-        }
-        stop.wait()
-        sources.forEach { $0.cancel() }
+        })
+        throw ExitCode(process.run(logger: logger))
     }
 }
 

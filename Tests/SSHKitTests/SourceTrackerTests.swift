@@ -41,9 +41,9 @@ import Testing
         #expect(tracker.admit("2001:db8::1") == nil)
     }
 
-    @Test func peerStringsGiveTheirAddress() {
-        #expect(SourceTracker.host(ofPeer: "127.0.0.1:40222") == "127.0.0.1")
-        #expect(SourceTracker.host(ofPeer: "[2001:db8::1]:22") == "2001:db8::1")
-        #expect(SourceTracker.host(ofPeer: "unknown") == "unknown")
+    @Test func peerAddressesAreWrittenAsLogsShowThem() {
+        #expect(PeerAddress(host: "127.0.0.1", port: 40222).description == "127.0.0.1:40222")
+        #expect(PeerAddress(host: "2001:db8::1", port: 22).description == "[2001:db8::1]:22")
+        #expect(PeerAddress.unknown.description == "unknown")
     }
 }

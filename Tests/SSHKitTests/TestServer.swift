@@ -36,7 +36,7 @@ final class TestDelegate: SSHServerDelegate {
         self.authorized = Set(authorized.map(\.base64))
     }
 
-    func isAuthorized(user: String, key: SSHPublicKey, peer: String) -> Bool {
+    func isAuthorized(user: String, key: SSHPublicKey, peer: PeerAddress) -> Bool {
         user == TestServer.user && authorized.contains(key.base64)
     }
 

@@ -3,6 +3,7 @@ import BatchStore
 import Foundation
 import Locking
 import Logging
+import SSHKit
 
 /// Turns the planner's choices into plans for the accepted targets of a
 /// batch: each target learns where to fetch from (best first, the server
@@ -23,7 +24,7 @@ final class RelayCoordinator: Sendable {
 
     /// Records a subscriber's peer listener. A wildcard host is replaced
     /// by the address the server sees the subscriber connect from.
-    func register(user: String, listen: String?, hostKey: String?, seenFrom peer: String) {
+    func register(user: String, listen: String?, hostKey: String?, seenFrom peer: PeerAddress) {
         guard let listen, let hostKey, let address = try? HostPort(parsing: listen) else {
             endpoints.withLock { _ = $0.removeValue(forKey: user) }
             return
@@ -31,13 +32,13 @@ final class RelayCoordinator: Sendable {
         // Other targets are sent where the server saw this one connect from,
         // never where it says: a target cannot point its peers at a loopback
         // service or someone else's host. Only the port is its own to give.
-        let host = PeerAddress.host(of: peer)
+        let host = peer.host
         if !(address.isWildcard || address.host == "0.0.0.0" || address.host == "::"), address.host != host {
             logger.notice("a target's announced peer address is replaced by the one it connected from", metadata: [
                 "user": "\(user)", "announced": "\(TerminalText.escaped(address.host))", "used": "\(host)",
             ])
         }
-        let spelled = host.contains(":") ? "[\(host)]:\(address.port)" : "\(host):\(address.port)"
+        let spelled = HostPort(host: host, port: address.port).description
         endpoints.withLock { $0[user] = PeerEndpoint(address: spelled, hostKey: hostKey) }
     }
 
@@ -90,15 +91,5 @@ final class RelayCoordinator: Sendable {
             "sources": "\(result.mapValues { $0.sources.map(\.name) }.sorted { $0.key < $1.key })",
         ])
         return result
-    }
-}
-
-/// The host part of an `address:port` or `[v6]:port` peer string.
-enum PeerAddress {
-    static func host(of peer: String) -> String {
-        if peer.hasPrefix("["), let close = peer.firstIndex(of: "]") {
-            return String(peer[peer.index(after: peer.startIndex) ..< close])
-        }
-        return peer.split(separator: ":").dropLast().joined(separator: ":")
     }
 }

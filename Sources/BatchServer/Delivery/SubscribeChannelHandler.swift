@@ -26,11 +26,11 @@ final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
     /// never the loop.
     static let maxBuffered = 1 << 20
 
-    private let peer: String
+    private let peer: PeerAddress
     /// The key the subscriber logged in with; revoking it closes the channel.
     let key: String
 
-    init(channel: SSHChannel, user: String, key: String, peer: String, notifier: Notifier, logger: Logger) {
+    init(channel: SSHChannel, user: String, key: String, peer: PeerAddress, notifier: Notifier, logger: Logger) {
         self.channel = channel
         self.user = user
         self.key = key

@@ -11,7 +11,7 @@ import SSHKit
 /// Confined to the channel's loop thread.
 final class DropSession {
     let user: String
-    let peer: String
+    let peer: PeerAddress
     let context: IngestContext
     /// The batches this channel joined by writing to them.
     private var joined: [Destination: OpenBatch] = [:]

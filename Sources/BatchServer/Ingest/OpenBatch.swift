@@ -3,6 +3,7 @@ import BatchCore
 import BatchStore
 import Foundation
 import Logging
+import SSHKit
 
 /// A batch being dropped: one source's uploads to one destination, over
 /// every session and channel of that source that writes to it (see
@@ -59,7 +60,7 @@ final class OpenBatch: @unchecked Sendable {
     /// directory, the id handed out in memory, and the batch's row queued
     /// for the catalogue; should that write fail, the batch is abandoned
     /// with the reason. `ended` is told when it stops taking uploads.
-    init(destination: Destination, source: String, peer: String, context: IngestContext,
+    init(destination: Destination, source: String, peer: PeerAddress, context: IngestContext,
          ended: @escaping @Sendable (OpenBatch) -> Void) throws(IngestError) {
         do {
             _ = try context.access.recipients(of: destination)

@@ -1,5 +1,6 @@
 import BatchCore
 import Locking
+import SSHKit
 
 /// Every open batch of the server, one per source and destination: the
 /// channels of one source, on any session and loop, find and share it here.
@@ -23,7 +24,7 @@ final class OpenBatches: Sendable {
     /// The source's open batch to `destination`, opened on first use, with
     /// the calling channel joined to it (so that no quiet time can seal it
     /// between this lookup and the channel's first write).
-    func join(_ destination: Destination, source: String, peer: String, context: IngestContext) throws(IngestError) -> OpenBatch {
+    func join(_ destination: Destination, source: String, peer: PeerAddress, context: IngestContext) throws(IngestError) -> OpenBatch {
         let key = Key(source: source, destination: destination)
         return try state.withLock { state throws(IngestError) -> OpenBatch in
             if let batch = state.open[key], batch.join() { return batch }

@@ -133,7 +133,7 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
 
     // MARK: - SSHServerDelegate
 
-    public func isAuthorized(user: String, key: SSHPublicKey, peer: String) -> Bool {
+    public func isAuthorized(user: String, key: SSHPublicKey, peer: PeerAddress) -> Bool {
         // Unknown users and unknown keys take the same path and answer.
         access.isActive(key: key.base64, of: user)
     }
@@ -187,7 +187,7 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
         case .keyExchangeFailed(let peer, let reason):
             logger.notice("key exchange failed", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
         case .requestRefused(let info, let request):
-            logger.notice("request refused", metadata: ["user": "\(info?.user ?? "-")", "peer": "\(info?.peer ?? "-")", "request": "\(request)"])
+            logger.notice("request refused", metadata: ["user": "\(info?.user ?? "-")", "peer": "\(info.map { "\($0.peer)" } ?? "-")", "request": "\(request)"])
         case .disconnected(let id, let peer, let user, let reason):
             logger.debug("disconnected", metadata: ["session": "\(id)", "user": "\(user ?? "-")", "peer": "\(peer)",
                                                     "reason": "\(reason)"])
