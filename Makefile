@@ -27,7 +27,7 @@ DEBIAN_PACKAGES = libssh-dev zlib1g-dev libdeflate-dev libsqlite3-dev libarchive
                   openssh-client openssh-server mandoc tar gzip iproute2 procps python3 python3-pip \
                   python3-paramiko lftp curl
 # Only the benchmarks' baselines and load generators need these.
-BENCH_PACKAGES = pigz python3-asyncssh
+BENCH_PACKAGES = pigz python3-asyncssh python3-uvloop
 
 .PHONY: ssh-audit fuzz soak sanitize all deps bench-deps install-packages build build-tests test demo bench lint-man install uninstall clean
 
@@ -40,7 +40,7 @@ deps:
 
 # asyncssh may come from pip instead; either will do.
 bench-deps: deps
-	@python3 -c 'import asyncssh' 2>/dev/null && p=pigz || p="$(BENCH_PACKAGES)"; \
+	@/usr/bin/python3 -c 'import asyncssh, uvloop' 2>/dev/null && p=pigz || p="$(BENCH_PACKAGES)"; \
 	$(MAKE) --no-print-directory install-packages PACKAGES="$$p"
 
 install-packages:

@@ -133,7 +133,7 @@ final class DeliveryJob: @unchecked Sendable {
                 throw .fetchFailed(batch: offer.batch, reason: lastError)
             }
             let source = chooseSource()
-            if round > 1, source.name == "server" { Thread.sleep(forTimeInterval: min(0.25 * Double(1 << min(round - 2, 5)), 8)) }
+            if round > 1, source.isServer { Thread.sleep(forTimeInterval: min(0.25 * Double(1 << min(round - 2, 5)), 8)) }
             do {
                 try fetchMissing(from: source, into: &assembler)
             } catch {
@@ -142,7 +142,7 @@ final class DeliveryJob: @unchecked Sendable {
                 if late > 0 { receivedFrom[source.name, default: 0] += late }
                 lastError = "\(source.name): \(error.description)"
                 logger.warning("fetch interrupted; will resume", metadata: ["source": "\(source.name)", "error": "\(error)", "round": "\(round)"])
-                if source.name != "server" {
+                if !source.isServer {
                     // A peer may refuse us for a moment: its grant for this
                     // batch can reach it just after our plan reached us.
                     peerFailures[source.name, default: 0] += 1
@@ -158,7 +158,7 @@ final class DeliveryJob: @unchecked Sendable {
             if !assembler.rejected.isEmpty {
                 lastError = "pieces \(assembler.rejected) from \(source.name) did not match their hashes"
                 logger.warning("pieces refused: wrong SHA-256; fetching them again", metadata: ["source": "\(source.name)", "pieces": "\(assembler.rejected)"])
-                if source.name != "server" { badSources.insert(source.name) }
+                if !source.isServer { badSources.insert(source.name) }
                 assembler.clearRejected()
             }
         }
@@ -168,14 +168,14 @@ final class DeliveryJob: @unchecked Sendable {
     /// when the plan names none.
     private func chooseSource() -> PlanSource {
         let sources = plans.current(waiting: 0)?.sources ?? []
-        return sources.first { $0.name != "server" && !badSources.contains($0.name) && $0.address != nil && $0.hostKey != nil }
-            ?? PlanSource(name: "server", address: nil, hostKey: nil)
+        return sources.first { !$0.isServer && !badSources.contains($0.name) && $0.address != nil && $0.hostKey != nil }
+            ?? PlanSource.server
     }
 
     /// The client settings for `source`: the server as configured, or a
     /// peer pinned to the host key the server vouched for.
     private func clientConfiguration(for source: PlanSource) throws(SSHKitError) -> SSHClientConfiguration {
-        guard source.name != "server", let address = source.address, let hostKey = source.hostKey else {
+        guard !source.isServer, let address = source.address, let hostKey = source.hostKey else {
             return configuration.client
         }
         let hostPort: HostPort
@@ -200,7 +200,7 @@ final class DeliveryJob: @unchecked Sendable {
         // word, for the whole archive's SHA-256 to vouch for: one SHA-256
         // pass instead of two. A peer's pieces, and pieces this target
         // will serve, are each checked before they are kept.
-        assembler.trustsSource = source.name == "server" && configuration.listen == nil
+        assembler.trustsSource = source.isServer && configuration.listen == nil
         for run in DeliveryJob.runs(missing: (0 ..< offer.pieceCount).filter { !assembler.have.contains($0) }) {
             let request = FetchRequest(batch: offer.batch, first: run.lowerBound, last: run.upperBound)
             let started = Date()
@@ -230,7 +230,7 @@ final class DeliveryJob: @unchecked Sendable {
                     let bytes = try assembler.didFill(count)
                     kept += bytes
                     receivedFrom[source.name, default: 0] += bytes
-                    if source.name != "server", kept > 0, 2 * assembler.have.count >= offer.pieceCount {
+                    if !source.isServer, kept > 0, 2 * assembler.have.count >= offer.pieceCount {
                         CrashPoint.relayFetch.reached()
                     }
                 } catch {

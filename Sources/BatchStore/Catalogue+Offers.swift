@@ -37,16 +37,20 @@ extension Catalogue {
             case .record(let state, let detail):
                 let now = Catalogue.now()
                 let reason = (state == .declined || state == .failed || state == .withdrawn) ? detail : nil
+                // Cached statements: a seal offered to 10,000 subscribers
+                // records 10,000 of these in one transaction.
                 if state == .pending {
-                    try db.execute(sql: """
+                    try db.cachedStatement(sql: """
                         INSERT INTO offers (batch_id, target, state, updated_at) VALUES (?, ?, 'pending', ?)
-                        """, arguments: [batch, target, now])
+                        """).execute(arguments: [batch, target, now])
                 } else {
-                    try db.execute(sql: "UPDATE offers SET state = ?, reason = ?, updated_at = ? WHERE batch_id = ? AND target = ?",
-                                   arguments: [state.rawValue, reason, now, batch, target])
+                    try db.cachedStatement(sql: """
+                        UPDATE offers SET state = ?, reason = ?, updated_at = ? WHERE batch_id = ? AND target = ?
+                        """).execute(arguments: [state.rawValue, reason, now, batch, target])
                 }
-                var event = OfferEventRecord(id: nil, batchId: batch, target: target, event: state.rawValue, detail: detail, at: now)
-                try event.insert(db)
+                try db.cachedStatement(sql: """
+                    INSERT INTO offer_events (batch_id, target, event, detail, at) VALUES (?, ?, ?, ?, ?)
+                    """).execute(arguments: [batch, target, state.rawValue, detail, now])
             case .countReceived(let sources):
                 for (source, bytes) in sources.sorted(by: { $0.key < $1.key }) {
                     try addReceived(db, batch: batch, target: target, source: source, bytes: bytes)

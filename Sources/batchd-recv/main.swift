@@ -27,8 +27,8 @@ struct BatchdRecv: ParsableCommand {
     var knownHosts: String?
     @Flag(name: .customLong("accept-new-host-key"), help: "Trust and record an unknown server host key on first use; a changed key is always refused.")
     var acceptNewHostKey = false
-    @Option(help: "How to answer offers: auto, never or ask.")
-    var accept: String?
+    @Option(help: "How to answer offers.")
+    var accept: AcceptPolicy?
     @Flag(help: "Also extract each delivered archive safely into INBOX/<id>-<name>/.")
     var extract = false
     @Flag(help: "Exit after the first offer resolves: 0 when delivered or declined.")
@@ -51,12 +51,7 @@ struct BatchdRecv: ParsableCommand {
         if let inbox { settings.inbox = inbox }
         if let knownHosts { settings.knownHosts = knownHosts }
         if acceptNewHostKey { settings.acceptNewHostKey = true }
-        if let accept {
-            guard let policy = AcceptPolicy(rawValue: accept) else {
-                throw ValidationError("--accept must be auto, never or ask, not '\(accept)'")
-            }
-            settings.accept = policy
-        }
+        if let accept { settings.accept = accept }
         if extract { settings.extract = true }
         if once { settings.once = true }
         if let listen {

@@ -53,7 +53,7 @@ final class RelayCoordinator: Sendable {
         let names = accepted.map(\.target)
         let known = endpoints.withLock { $0 }
         let serving = names.filter { known[$0] != nil && !failed.contains($0) }
-        let serverOnly = [PlanSource(name: "server", address: nil, hostKey: nil)]
+        let serverOnly = [PlanSource.server]
         guard !serving.isEmpty else {
             logger.debug("relay plan: no accepted target serves peers; all fetch from the server", metadata: ["batch": "\(batch)"])
             return Dictionary(uniqueKeysWithValues: names.filter { !failed.contains($0) }.map {
@@ -64,7 +64,7 @@ final class RelayCoordinator: Sendable {
         for to in names {
             // Samples describe a link as its receiving end measured it, so
             // only the server and serving targets have any.
-            for from in ["server"] + serving where from != to {
+            for from in [PlanSource.serverName] + serving where from != to {
                 // The catalogue lists newest first; the planner wants oldest first.
                 for sample in try catalogue.linkSamples(from: from, to: to, limit: 10).reversed() {
                     samples.append((from, to, sample.throughputBps, sample.rttMs > 0 ? sample.rttMs : nil))
@@ -77,9 +77,9 @@ final class RelayCoordinator: Sendable {
         for name in names { keys[name] = try catalogue.activeKeyLines(user: name) }
         var result: [String: Plan] = [:]
         for target in names where !failed.contains(target) {
-            let ranked = plan.sources[target] ?? ["server"]
+            let ranked = plan.sources[target] ?? [PlanSource.serverName]
             let sources = ranked.compactMap { name -> PlanSource? in
-                if name == "server" { return PlanSource(name: "server", address: nil, hostKey: nil) }
+                if name == PlanSource.serverName { return PlanSource.server }
                 guard let endpoint = known[name] else { return nil }
                 return PlanSource(name: name, address: endpoint.address, hostKey: endpoint.hostKey)
             }

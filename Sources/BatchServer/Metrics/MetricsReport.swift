@@ -78,7 +78,7 @@ struct MetricsReport {
             MetricFamily("batchd_delivered_bytes_total", .counter,
                          help: "Bytes delivered targets received, by sender: the server, or peer targets relaying.",
                          samples: [
-                             .init(labels: [.init("source", "server")], value: Double(stats.relay.serverBytes)),
+                             .init(labels: [.init("source", PlanSource.serverName)], value: Double(stats.relay.serverBytes)),
                              .init(labels: [.init("source", "peer")], value: Double(stats.relay.peerBytes)),
                          ]),
         ]

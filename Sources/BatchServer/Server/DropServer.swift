@@ -5,8 +5,10 @@ import Locking
 import Logging
 import SSHKit
 
-/// batchd itself: the SSH listener wired to the catalogue, the ingest of
-/// dropped files, and the commands users run over `ssh`.
+/// batchd's lifetime: it opens the state directory and the catalogue, puts
+/// right what a previous run cut short, starts and stops the SSH listener,
+/// the sweeps and the metrics endpoint, and applies reloads. Requests go
+/// to the `RequestRouter`, session events to the `SessionEventLog`.
 /// `server` is set by `start` and cleared by `stop`, both called from the
 /// thread that owns the process's lifetime; the loops only call the
 /// delegate methods, which read immutable state or the current settings.
@@ -19,7 +21,9 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
     /// read these, never the catalogue.
     let access: AccessView
     let logger: Logger
-    private let faults = FaultInjection()
+    private let router: RequestRouter
+    private let events: SessionEventLog
+    private let revocations: RevocationSweep
     private var server: SSHServer?
     /// The listener while running, for a reload.
     var sshServer: SSHServer? { server }
@@ -27,7 +31,6 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
     func replaceSettings(_ new: ServerConfiguration) {
         settings.withLock { $0 = new }
     }
-    private var revocationTimer: DispatchSourceTimer?
     private let sweeper: RetentionSweeper
     /// The Prometheus endpoint while running, when `MetricsListen` names one.
     private var metrics: MetricsEndpoint?
@@ -52,6 +55,10 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
             sealedDrops: SealedDrops(try catalogue.drops(since: SealedDrops.now - SealedDrops.window)), logger: logger,
             notifier: Notifier(catalogue: catalogue, strategy: configuration.strategy, logger: logger))
         sweeper = RetentionSweeper(catalogue: catalogue, settings: context.settings, notifier: context.notifier, logger: logger)
+        revocations = RevocationSweep(notifier: context.notifier, context: context, access: access)
+        events = SessionEventLog(logger: logger)
+        router = RequestRouter(context: context, access: access, logger: logger,
+                               configuration: { [settings] in settings.withLock { $0 } })
         try InterruptedBatches(context: context, logger: logger).recover()
     }
 
@@ -78,14 +85,7 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
         access.start()
         server.start()
         self.server = server
-        let timer = DispatchSource.makeTimerSource(queue: .global(qos: .utility))
-        timer.schedule(deadline: .now() + .seconds(2), repeating: .seconds(2))
-        timer.setEventHandler { [notifier = context.notifier, context, access] in
-            notifier.checkRevocations(isActive: access.isActive)
-            context.credentials.sweep(isActive: access.isActive)
-        }
-        timer.resume()
-        revocationTimer = timer
+        revocations.start()
         sweeper.start()
         logger.notice("listening", metadata: ["address": "\(configuration.listenAddress):\(server.boundPort)",
                                               "state": "\(configuration.stateDirectory)"])
@@ -102,8 +102,7 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
     public func stop(timeout: Double = 120) {
         metrics?.stop()
         metrics = nil
-        revocationTimer?.cancel()
-        revocationTimer = nil
+        revocations.stop()
         sweeper.stop()
         access.stop()
         server?.stop()
@@ -139,173 +138,10 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
     }
 
     public func handler(for request: SSHChannelRequest, session: SSHSessionInfo, channel: SSHChannel) -> SSHChannelHandler? {
-        var log = logger
-        log[metadataKey: "user"] = "\(session.user)"
-        log[metadataKey: "peer"] = "\(session.peer)"
-        // The key and the role are checked again on every request: a
-        // revoked key or a removed user is cut off at the next one, not at
-        // the next login.
-        guard let user = access.access(of: session.user) else {
-            log.warning("request from a user that no longer exists refused")
-            return nil
-        }
-        guard user.keys.contains(session.key.base64) else {
-            log.warning("request with a revoked key refused")
-            return failure("batchd: the key this session logged in with has been revoked", status: 1, channel: channel)
-        }
-        let role = user.role
-        switch request {
-        case .subsystem("sftp"):
-            guard role == .source else { return refuse(request, role: role, log: log, channel: channel) }
-            return SFTPChannelHandler(drops: DropSession(session: session, context: context), logger: log)
-        case .subsystem(let name):
-            log.notice("unknown subsystem refused", metadata: ["subsystem": "\(name)"])
-            return nil
-        case .exec(let line):
-            return exec(line, role: role, session: session, channel: channel, log: log)
-        }
+        router.handler(for: request, session: session, channel: channel)
     }
 
     public func sessionEvent(_ event: SSHSessionEvent) {
-        switch event {
-        case .connected(let id, let peer):
-            logger.debug("connection", metadata: ["session": "\(id)", "peer": "\(peer)"])
-        case .authenticated(let info, let keyType):
-            logger.info("authenticated", metadata: ["session": "\(info.id)", "user": "\(info.user)", "peer": "\(info.peer)", "key": "\(keyType)"])
-        case .authenticationFailed(let id, let peer, let user, let keyType):
-            logger.notice("authentication refused", metadata: ["session": "\(id)", "user": "\(user)", "peer": "\(peer)", "key": "\(keyType)"])
-        case .tooManyAuthFailures(let id, let peer):
-            logger.warning("too many authentication failures, disconnecting", metadata: ["session": "\(id)", "peer": "\(peer)"])
-        case .loginGraceExpired(let id, let peer):
-            logger.notice("login grace time expired, disconnecting", metadata: ["session": "\(id)", "peer": "\(peer)"])
-        case .idleTimeout(let id, let peer):
-            logger.notice("idle timeout, disconnecting", metadata: ["session": "\(id)", "peer": "\(peer)"])
-        case .refused(let peer, let reason):
-            logger.warning("connection refused", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
-        case .acceptFailed(let reason, let retryIn):
-            logger.error("cannot accept connections, retrying", metadata: ["reason": "\(reason)", "retry_in": "\(retryIn)"])
-        case .keyExchangeFailed(let peer, let reason):
-            logger.notice("key exchange failed", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
-        case .requestRefused(let info, let request):
-            logger.notice("request refused", metadata: ["user": "\(info?.user ?? "-")", "peer": "\(info.map { "\($0.peer)" } ?? "-")", "request": "\(request)"])
-        case .disconnected(let id, let peer, let user, let reason):
-            logger.debug("disconnected", metadata: ["session": "\(id)", "user": "\(user ?? "-")", "peer": "\(peer)",
-                                                    "reason": "\(reason)"])
-        }
-    }
-
-    // MARK: - Exec commands
-
-    private func exec(_ line: String, role: Role, session: SSHSessionInfo, channel: SSHChannel, log: Logger) -> SSHChannelHandler? {
-        let words: [String]
-        do {
-            words = try ExecCommandLine.split(line)
-        } catch {
-            return usage("batchd: \(error)", channel: channel)
-        }
-        log.info("exec", metadata: ["command": "\(words.first ?? "")"])
-        switch words.first {
-        case "scp":
-            guard role == .source else { return refuse(.exec(line), role: role, log: log, channel: channel) }
-            return SCPChannelHandler(arguments: Array(words.dropFirst()), channel: channel,
-                                     drops: DropSession(session: session, context: context), logger: log)
-        case "seal":
-            guard role == .source else { return refuse(.exec(line), role: role, log: log, channel: channel) }
-            switch SealCommand.parse(Array(words.dropFirst())) {
-            case .failure(let error):
-                return usage(error.description, channel: channel)
-            case .success(let command):
-                let (batches, user) = (context.batches, session.user)
-                return CommandChannelHandler(channel: channel) { _, output in
-                    command.run(source: user, batches: batches, output: output)
-                }
-            }
-        case "batches":
-            guard role == .source || role == .admin else { return refuse(.exec(line), role: role, log: log, channel: channel) }
-            var arguments = ["batch", "list", "--source", session.user]
-            for word in words.dropFirst() {
-                guard word == "--json" else {
-                    return usage("batches: unknown option '\(word)'; usage: batches [--json]", channel: channel)
-                }
-                arguments.append(word)
-            }
-            return adminCommand(arguments, channel: channel)
-        case "subscribe":
-            guard role == .target else { return refuse(.exec(line), role: role, log: log, channel: channel) }
-            guard words.count == 1 else { return usage("usage: subscribe", channel: channel) }
-            return SubscribeChannelHandler(channel: channel, user: session.user, key: session.key.base64, peer: session.peer,
-                                           notifier: context.notifier, logger: log)
-        case "fetch":
-            guard role == .target else { return refuse(.exec(line), role: role, log: log, channel: channel) }
-            do {
-                let request = try FetchRequest.parse(arguments: words)
-                return FetchChannelHandler(request: request, user: session.user, channel: channel,
-                                           notifier: context.notifier, faults: faults, logger: log)
-            } catch {
-                return usage("fetch: \(error)", channel: channel)
-            }
-        case "watch":
-            guard role == .source || role == .admin else { return refuse(.exec(line), role: role, log: log, channel: channel) }
-            return watch(Array(words.dropFirst()), role: role, user: session.user, channel: channel)
-        case "batchctl":
-            guard role == .admin else { return refuse(.exec(line), role: role, log: log, channel: channel) }
-            return adminCommand(Array(words.dropFirst()), channel: channel)
-        default:
-            let name = words.first ?? ""
-            return failure("batchd: unknown command '\(name)'; this server runs: scp, seal, batches, watch, subscribe, fetch, batchctl (admins)",
-                           status: 127, channel: channel)
-        }
-    }
-
-    private func watch(_ arguments: [String], role: Role, user: String, channel: SSHChannel) -> SSHChannelHandler {
-        let json = arguments.contains("--json")
-        let rest = arguments.filter { $0 != "--json" }
-        guard rest.count == 1, let id = Int64(rest[0]), id > 0 else {
-            return usage("usage: watch ID [--json]", channel: channel)
-        }
-        return WatchChannelHandler(batch: id, owner: role == .admin ? nil : user, json: json, channel: channel,
-                                   catalogue: context.catalogue)
-    }
-
-    private func usage(_ text: String, channel: SSHChannel) -> SSHChannelHandler {
-        failure(text, status: 64, channel: channel)
-    }
-
-    /// A one-line refusal on stderr. It often quotes what the client sent
-    /// (a command name, an option, a destination), so it is escaped here,
-    /// once, for every refusal.
-    private func failure(_ text: String, status: Int32, channel: SSHChannel) -> SSHChannelHandler {
-        CommandChannelHandler(channel: channel) { _, output in
-            output.writeError(TerminalText.escaped(text) + "\n")
-            return status
-        }
-    }
-
-    private func adminCommand(_ arguments: [String], channel: SSHChannel) -> SSHChannelHandler {
-        let catalogue = context.catalogue
-        let layout = context.layout
-        let hostKey = configuration.hostKey
-        let topics = configuration.topics
-        // Only `--key -` reads standard input; waiting for EOF otherwise
-        // would hang an interactive `ssh`.
-        let readsInput = zip(arguments, arguments.dropFirst()).contains { $0 == "--key" && $1 == "-" }
-        let access = self.access
-        return CommandChannelHandler(channel: channel, readsInput: readsInput) { input, output in
-            let status = Batchctl.runRemote(arguments: arguments, catalogue: catalogue, layout: layout, hostKeyPath: hostKey,
-                                            topicRules: topics, readInput: { input }, output: output.write,
-                                            errorOutput: output.writeError)
-            // A user or key it changed counts from the next request on.
-            access.refresh()
-            return status
-        }
-    }
-
-    /// Accepts the request only to say why it is refused, on stderr, and
-    /// exit 1: a bare channel failure would leave the user guessing.
-    private func refuse(_ request: SSHChannelRequest, role: Role, log: Logger, channel: SSHChannel) -> SSHChannelHandler? {
-        log.notice("request refused for role", metadata: ["request": "\(request)", "role": "\(role.rawValue)"])
-        guard case .exec(let line) = request else { return nil }
-        let name = line.split(separator: " ").first.map(String.init) ?? line
-        return failure("batchd: '\(name)' is not allowed for a user with role \(role.rawValue)", status: 1, channel: channel)
+        events.record(event)
     }
 }
