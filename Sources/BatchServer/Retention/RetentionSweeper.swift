@@ -14,8 +14,7 @@ import Locking
 /// It also notices, every few seconds, batches that `batchctl batch purge`
 /// purged (over ssh, or on the state directory from another process):
 /// it logs each, and tells the targets whose offer that ended.
-/// `timer` is touched only by `start` and `stop`, which the thread that
-/// owns the server calls; the rest runs on `queue` or under `state`'s lock.
+/// Its work runs on `queue`, once a second, or under `state`'s lock.
 final class RetentionSweeper: @unchecked Sendable {
     private let catalogue: Catalogue
     private let settings: IngestSettings
@@ -23,7 +22,7 @@ final class RetentionSweeper: @unchecked Sendable {
     private let logger: Logger
     private let queue = DispatchQueue(label: "retention", qos: .utility)
 
-    private var timer: DispatchSourceTimer?
+    private let timer: RepeatingTimer
 
     private struct State {
         var nextSweep: ContinuousClock.Instant = .now
@@ -46,20 +45,16 @@ final class RetentionSweeper: @unchecked Sendable {
         self.settings = settings
         self.notifier = notifier
         self.logger = logger
+        timer = RepeatingTimer(queue: queue, interval: .seconds(1))
     }
 
     /// Starts checking once a second whether a sweep is due.
     func start() {
-        let timer = DispatchSource.makeTimerSource(queue: queue)
-        timer.schedule(deadline: .now(), repeating: .seconds(1))
-        timer.setEventHandler { [self] in tick() }
-        self.timer = timer
-        timer.resume()
+        timer.start(after: .seconds(0)) { [self] in tick() }
     }
 
     func stop() {
-        timer?.cancel()
-        timer = nil
+        timer.stop()
     }
 
     private func tick() {

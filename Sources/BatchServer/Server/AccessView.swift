@@ -18,13 +18,13 @@ final class AccessView: Sendable {
     private let logger: Logger
     private let directory: Locked<Directory>
     private let queue = DispatchQueue(label: "batchd.access", qos: .userInitiated)
-    private let timer: Locked<DispatchSourceTimer?> = Locked(nil)
-    static let interval: DispatchTimeInterval = .milliseconds(250)
+    private let timer: RepeatingTimer
 
     /// Reads the directory once, so that the first login finds it.
     init(catalogue: Catalogue, logger: Logger) throws(StoreError) {
         self.catalogue = catalogue
         self.logger = logger
+        timer = RepeatingTimer(queue: queue, interval: .milliseconds(250))
         directory = Locked(try catalogue.directory())
     }
 
@@ -57,18 +57,11 @@ final class AccessView: Sendable {
 
     /// Starts the timer that keeps the directory fresh.
     func start() {
-        let source = DispatchSource.makeTimerSource(queue: queue)
-        source.schedule(deadline: .now() + AccessView.interval, repeating: AccessView.interval)
-        source.setEventHandler { [weak self] in self?.refreshIfChanged() }
-        source.resume()
-        timer.withLock { $0 = source }
+        timer.start { [weak self] in self?.refreshIfChanged() }
     }
 
     func stop() {
-        timer.withLock { timer in
-            timer?.cancel()
-            timer = nil
-        }
+        timer.stop()
     }
 
     /// Reads the directory again now, if it changed; waits for it. For the
