@@ -42,12 +42,14 @@ public struct ConfigurationSource: Sendable {
             return nil
         }
         do {
-            let problems = try self.problems()
+            // Read once: what is checked is what is applied.
+            let text = try text(of: path)
+            let problems = ServerConfiguration.problems(in: text, fileName: path)
             guard problems.isEmpty else {
                 for problem in problems { logger.error("reload refused", metadata: ["problem": "\(problem)"]) }
                 return nil
             }
-            return try load()
+            return try overridden(ServerConfiguration.parse(text: text, fileName: path))
         } catch let error as ConfigurationError {
             logger.error("reload refused", metadata: ["config": "\(path)", "problem": "\(error)"])
         } catch {

@@ -31,7 +31,7 @@ struct IngestContext: Sendable {
     /// Ids for new batches, handed out without the catalogue.
     let ids: BatchIDs
     /// The catalogue writes of ingest, in order, off the loops.
-    let writer = IngestWriter()
+    let writer: IngestWriter
     /// What sealed batches took of each source's quota in the last day.
     let sealedDrops: SealedDrops
     /// Bytes of open batches, which quotas count beside sealed ones.

@@ -99,8 +99,8 @@ final class OpenBatch: @unchecked Sendable {
     /// Queues the batch's row for the catalogue; a batch the catalogue
     /// cannot take is abandoned, off the writer, with the reason.
     private func record() {
-        let (catalogue, id, source, destination) = (context.catalogue, self.id, self.source, self.destination)
-        context.writer.async { [weak self] in
+        let (id, source, destination) = (self.id, self.source, self.destination)
+        context.writer.queue { [weak self] catalogue in
             do {
                 _ = try catalogue.openBatch(id: id, source: source, destination: destination)
             } catch {

@@ -69,7 +69,7 @@ struct SealPlan: Sendable {
         let (context, batch, logger, finish) = (self.context, self.batch, self.logger, self.finish)
         archiver.discard {
             do {
-                try context.writer.sync { () throws(StoreError) in try context.catalogue.discardBatch(id: batch) }
+                try context.writer.write { catalogue throws(StoreError) in try catalogue.discardBatch(id: batch) }
             } catch {
                 logger.error("cannot discard empty batch", metadata: ["error": "\(error)"])
             }
@@ -85,7 +85,7 @@ struct SealPlan: Sendable {
         // start to seal from staging, which keeps every file until then.
         let staged = entries.map(\.entry)
         do {
-            try context.writer.sync { () throws(StoreError) in try context.catalogue.finishUpload(id: batch, entries: staged) }
+            try context.writer.write { catalogue throws(StoreError) in try catalogue.finishUpload(id: batch, entries: staged) }
         } catch {
             logger.error("cannot record the finished upload: a crash before the seal would fail the batch",
                          metadata: ["error": "\(error)"])

@@ -39,8 +39,7 @@ struct SealRecorder: Sendable {
         case .success(let summary):
             CrashPoint.seal.reached()
             do {
-                let (catalogue, id, archivePath) = (context.catalogue, self.id, self.archivePath)
-                let recipients = try context.writer.sync { () throws(StoreError) in
+                let recipients = try context.writer.write { catalogue throws(StoreError) in
                     try catalogue.sealBatch(
                         id: id, archivePath: archivePath,
                         summary: SealInfo(size: Int64(summary.size), sha256: summary.sha256,
@@ -74,8 +73,7 @@ struct SealRecorder: Sendable {
     @discardableResult
     func fail(_ reason: String) -> SealOutcome {
         do {
-            let (catalogue, id) = (context.catalogue, self.id)
-            try context.writer.sync { () throws(StoreError) in try catalogue.failBatch(id: id, reason: reason) }
+            try context.writer.write { catalogue throws(StoreError) in try catalogue.failBatch(id: id, reason: reason) }
         } catch {
             logger.error("cannot record failed batch", metadata: ["error": "\(error)"])
         }

@@ -8,11 +8,11 @@ import Logging
 /// a request or an upload on an event loop never reads the catalogue:
 /// users' roles and active keys, and topics with their subscribers (a
 /// `Directory`). A timer off the loops reads the catalogue's directory
-/// version every `interval` (one row, which a trigger raises on every
+/// version every quarter second (one row, which a trigger raises on every
 /// change, from any process) and reads the directory again when it
 /// moved; a change by `batchctl`, local or over ssh, is seen within that
-/// interval, and a change by a remote `batchctl` at once (`refresh()`
-/// after each admin command).
+/// time, and a change by a remote `batchctl` at once (`refresh()` after
+/// each admin command).
 final class AccessView: Sendable {
     private let catalogue: Catalogue
     private let logger: Logger

@@ -51,7 +51,7 @@ public final class DropServer: SSHServerDelegate, @unchecked Sendable {
         access = try AccessView(catalogue: catalogue, logger: logger)
         context = IngestContext(
             catalogue: catalogue, layout: layout, settings: IngestSettings(DropServer.ingestValues(of: configuration)),
-            access: access, ids: BatchIDs(after: try catalogue.lastBatchID()),
+            access: access, ids: BatchIDs(after: try catalogue.lastBatchID()), writer: IngestWriter(catalogue: catalogue),
             sealedDrops: SealedDrops(try catalogue.drops(since: SealedDrops.now - SealedDrops.window)), logger: logger,
             notifier: Notifier(catalogue: catalogue, strategy: configuration.strategy, logger: logger))
         sweeper = RetentionSweeper(catalogue: catalogue, settings: context.settings, notifier: context.notifier, logger: logger)
