@@ -19,7 +19,9 @@ final class DeliveryJob: @unchecked Sendable {
         case failed(String)
     }
 
-    private let offer: Offer
+    /// The accepted offer; with its piece list once ``deliver()`` began,
+    /// fetched from the server when the offer left it out.
+    private var offer: Offer
     private let inbox: Inbox
     private let configuration: ReceiverConfiguration
     private var logger: Logger
@@ -61,6 +63,10 @@ final class DeliveryJob: @unchecked Sendable {
     }
 
     private func deliver() throws(ReceiverError) -> [String: Int64] {
+        if !offer.piecesListed {
+            offer = try PieceListFetch.complete(offer, client: configuration.client)
+            logger.info("piece list fetched from the server", metadata: ["pieces": "\(offer.pieceCount)"])
+        }
         let final = inbox.archivePath(of: offer)
         if FileManager.default.fileExists(atPath: final), try sha256(ofFile: final) == offer.sha256 {
             logger.info("already in the inbox", metadata: ["path": "\(final)"])

@@ -57,6 +57,10 @@ final class PeerListener: SSHServerDelegate, @unchecked Sendable {
         log[metadataKey: "peer"] = "\(session.peer)"
         do {
             let request = try FetchRequest.parse(arguments: try ExecCommandLine.split(line))
+            guard request.content == .bytes else {
+                // A piece list comes from the server, which vouches for it.
+                return RefusalHandler(channel: channel, message: "a peer serves pieces only; ask the server for piece lists")
+            }
             guard shelf.isGranted(user: session.user, batch: request.batch), let store = shelf.store(for: request.batch) else {
                 log.notice("peer fetch refused: batch not granted", metadata: ["batch": "\(request.batch)"])
                 return RefusalHandler(channel: channel, message: "batch \(request.batch) was not granted to \(session.user)")

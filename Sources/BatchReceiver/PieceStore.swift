@@ -12,7 +12,10 @@ final class PieceStore: Sendable {
     let descriptor: Int32
     private let state: Locked<(held: Set<Int>, watchers: [Int: @Sendable () -> Void], nextWatcher: Int)>
 
+    /// - Precondition: `offer.piecesListed`: a delivery fetches a list the
+    ///   offer left out before it stores a piece (``PieceListFetch``).
     init(offer: Offer, descriptor: Int32, held: Set<Int>) {
+        precondition(offer.piecesListed, "batch \(offer.batch): a piece store needs the offer's piece list")
         self.offer = offer
         self.descriptor = descriptor
         state = Locked((held, [:], 0))

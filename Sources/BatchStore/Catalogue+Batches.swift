@@ -163,6 +163,17 @@ extension Catalogue {
         }
     }
 
+    /// The hashes of pieces `indices` of batch `id`, in order: what a
+    /// `pieces` request is sent.
+    public func pieces(batch id: Int64, indices: ClosedRange<Int>) throws(StoreError) -> [String] {
+        try read { db in
+            _ = try Catalogue.batchRecord(db, id: id)
+            return try String.fetchAll(
+                db, sql: "SELECT sha256 FROM pieces WHERE batch_id = ? AND idx BETWEEN ? AND ? ORDER BY idx",
+                arguments: [id, indices.lowerBound, indices.upperBound])
+        }
+    }
+
     static func batchRecord(_ db: Database, id: Int64) throws -> BatchRecord {
         guard let batch = try BatchRecord.fetchOne(db, key: id) else { throw StoreError.unknownBatch(id) }
         return batch

@@ -18,6 +18,20 @@ private func parse(_ words: [String]) throws(ProtocolError) -> FetchRequest {
         #expect(try parse(["fetch", "1", "0", "2147483647"]).last == 2_147_483_647)
     }
 
+    @Test func piecesAsksForHashesWithinItsBound() throws {
+        let request = try parse(["pieces", "42", "0", "65535"])
+        #expect(request == FetchRequest(batch: 42, first: 0, last: 65535, content: .hashes))
+        #expect(request.commandLine == "pieces 42 0 65535")
+        #expect(throws: ProtocolError.badField(type: "pieces", field: "last", reason: "asks for more than 65536 hashes at once")) {
+            try parse(["pieces", "42", "0", "65536"])
+        }
+        #expect(throws: ProtocolError.badField(type: "pieces", field: "first", reason: "'x' is not a decimal number")) {
+            try parse(["pieces", "42", "x", "1"])
+        }
+        // A fetch of bytes has no such bound: its bytes are streamed.
+        #expect(try parse(["fetch", "42", "0", "65536"]).content == .bytes)
+    }
+
     @Test func commandLineSplitsBackToTheSameRequest() throws {
         let request = FetchRequest(batch: 9_000_000_000, first: 3, last: 70)
         #expect(try parse(ExecCommandLine.split(request.commandLine)) == request)
@@ -55,8 +69,8 @@ private func parse(_ words: [String]) throws(ProtocolError) -> FetchRequest {
             try parse(["fetch", "42", "0", "9", "10"])
         }
         #expect(throws: ProtocolError.badCommand("fetch takes 3 arguments, not 2")) { try parse(["fetch", "42", "0"]) }
-        #expect(throws: ProtocolError.badCommand("the command is not fetch")) { try parse([]) }
-        #expect(throws: ProtocolError.badCommand("the command is not fetch")) { try parse(["subscribe", "1", "2", "3"]) }
+        #expect(throws: ProtocolError.badCommand("the command is not fetch or pieces")) { try parse([]) }
+        #expect(throws: ProtocolError.badCommand("the command is not fetch or pieces")) { try parse(["subscribe", "1", "2", "3"]) }
     }
 
     @Test func hugeNumbersAreRefused() {

@@ -121,6 +121,55 @@ private struct SeededGenerator: RandomNumberGenerator {
         #expect(try SubscriptionMessage.decode(payload: Array(bytes.dropFirst(4))) == .offer(offer))
     }
 
+    @Test func anOfferOfMorePiecesThanItCarriesLeavesTheListOutPinnedByItsDigest() throws {
+        let count = 20_000
+        var offer = sampleOffer
+        offer.size = Int64(count) * 65536
+        offer.pieces = Array(repeating: pieceHash, count: count)
+        offer.pieceCount = count
+        let listDigest = String(repeating: "ab", count: 32)
+        let sent = offer.sent { listDigest }
+        #expect(sent.pieces.isEmpty && sent.pieceCount == count && sent.pieceListSHA256 == listDigest)
+        #expect(!sent.piecesListed)
+        let frame = SubscriptionMessage.offer(sent).encodeFrame()
+        #expect(frame.count < 1024, "\(frame.count) bytes")
+        #expect(try SubscriptionMessage.decode(payload: Array(frame.dropFirst(4))) == .offer(sent))
+        let listed = sent.listing(offer.pieces)
+        #expect(listed.piecesListed && listed.pieces.count == count && listed.pieceCount == count)
+        // Up to the limit the list travels with the offer, as before.
+        var small = sampleOffer
+        small.size = Int64(Offer.inlinePieceLimit) * 65536
+        small.pieces = Array(repeating: pieceHash, count: Offer.inlinePieceLimit)
+        small.pieceCount = Offer.inlinePieceLimit
+        #expect(small.sent { listDigest } == small)
+        #expect(!String(decoding: SubscriptionMessage.offer(small).encodeFrame(), as: UTF8.self).contains("piece_list_sha256"))
+    }
+
+    @Test func anOfferWithoutItsListMustPinItAndStayWithinThePieceBound() {
+        let digest = String(repeating: "cd", count: 32)
+        expectRefused(offerJSON(replacing: "pieces", with: "[\"\(pieceHash)\"],\"piece_list_sha256\":\"\(digest)\""),
+                      .badField(type: "offer", field: "pieces", reason: "must be empty when piece_list_sha256 is given"))
+        expectRefused(offerJSON(replacing: "pieces", with: "[],\"piece_list_sha256\":\"XYZ\""),
+                      .badField(type: "offer", field: "piece_list_sha256", reason: "must be a SHA-256 as 64 lowercase hex digits"))
+        expectRefused(offerJSON(replacing: "pieces", with: "[]"),
+                      .badField(type: "offer", field: "pieces", reason: "has 0 hashes, but 123 bytes in pieces of 65536 make 1"))
+        let huge = Int64(Offer.maxPieceCount + 1) * 65536
+        expectRefused(offerJSON(replacing: "size", with: "\(huge)").replacingOccurrences(of: "\"pieces\":[\"\(pieceHash)\"]",
+                                                                                     with: "\"pieces\":[],\"piece_list_sha256\":\"\(digest)\""),
+                      .badField(type: "offer", field: "size",
+                                reason: "\(huge) bytes in pieces of 65536 make \(Offer.maxPieceCount + 1) pieces, more than \(Offer.maxPieceCount)"))
+    }
+
+    @Test func pieceListBytesAreThirtyTwoRawBytesPerHash() {
+        let hashes = [pieceHash, archiveHash, String(repeating: "0", count: 64)]
+        let bytes = PieceListBytes.encode(hashes)
+        #expect(bytes?.count == 96)
+        #expect(bytes.flatMap(PieceListBytes.decode) == hashes)
+        #expect(PieceListBytes.encode(["ABCD" + String(repeating: "0", count: 60)]) == nil)
+        #expect(PieceListBytes.encode(["abc"]) == nil)
+        #expect(PieceListBytes.decode([UInt8](repeating: 1, count: 33)) == nil)
+    }
+
     @Test func anOfferOfTwentyThousandFilesListsTheFirstAndCountsThemAll() throws {
         let all = (0..<20_000).map { OfferFile(path: "folder/" + String(repeating: "n", count: 70) + "-\($0).dat", size: 10) }
         let (listed, count) = Offer.listed(all)

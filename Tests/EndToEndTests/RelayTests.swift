@@ -6,8 +6,8 @@ import Testing
 /// for, only the batches it granted.
 @Suite(.serialized, .timeLimit(.minutes(5)))
 struct RelayTests {
-    private func makeServer() throws -> (TestServer, alice: String, keys: [String: String]) {
-        let server = try TestServer(extraConfig: "PieceSize 1M")
+    private func makeServer(pieceSize: String = "1M") throws -> (TestServer, alice: String, keys: [String: String]) {
+        let server = try TestServer(extraConfig: "PieceSize \(pieceSize)")
         let alice = try server.addUser("alice", role: "source")
         var keys: [String: String] = [:]
         for name in ["bob", "carol", "dave", "erin"] { keys[name] = try server.addUser(name, role: "target") }
@@ -87,6 +87,45 @@ struct RelayTests {
         let received = try waitForDelivered(server, batch: 1, users: ["bob", "carol"])
         #expect(received["carol"]?["server"] == (try server.batch(1)["size"] as? Int))
         #expect(received["carol"]?["bob"] == nil)
+    }
+
+    @Test func anArchiveOfMorePiecesThanAnOfferCarriesIsRelayedWholeAndTheNextBatchFollows() throws {
+        let (server, alice, keys) = try makeServer(pieceSize: "64K")
+        defer { server.stop() }
+        let bob = try TestReceiver(server: server, user: "bob", key: keys["bob"]!, listen: "127.0.0.1:0")
+        defer { bob.stop() }
+        let carol = try TestReceiver(server: server, user: "carol", key: keys["carol"]!, listen: "127.0.0.1:0")
+        defer { carol.stop() }
+        _ = try bob.listenPort()
+        _ = try carol.listenPort()
+        usleep(300_000)
+        // About 1,100 pieces of 64 KiB: more hashes than an offer carries
+        // (1,024), so the offer leaves its list out and the takers fetch it.
+        try drop(server, key: alice, size: 1100 * 65536 - 1000)
+        let received = try waitForDelivered(server, batch: 1, users: ["bob", "carol"])
+        let batch = try server.batch(1)
+        for target in [bob, carol] {
+            let landed = target.inbox.appendingPathComponent("1-ops.tar.gz").path
+            #expect(try Tree.sha256(landed) == batch["sha256"] as? String)
+            #expect(target.logText.contains("piece list fetched from the server"), "\(target.logText.suffix(2000))")
+        }
+        #expect((batch["piece_count"] as? Int ?? 0) > 1024, "\(batch)")
+        #expect(received.values.contains { $0.keys.contains("bob") || $0.keys.contains("carol") }, "\(received)")
+        // The list is the server's to give, on the same terms as the bytes.
+        let notAccepted = try server.ssh("dave", key: keys["dave"]!, ["pieces", "1", "0", "0"])
+        #expect(notAccepted.status == 1, "\(notAccepted.stderr)")
+        #expect(notAccepted.stderr.contains("batch 1"), "\(notAccepted.stderr)")
+        let tooMany = try server.ssh("bob", key: keys["bob"]!, ["pieces", "1", "0", "70000"])
+        #expect(tooMany.status != 0 && tooMany.stderr.contains("more than 65536 hashes"), "\(tooMany.stderr)")
+        let pastTheEnd = try server.ssh("bob", key: keys["bob"]!, ["pieces", "1", "5000", "5001"])
+        #expect(pastTheEnd.status == 1 && pastTheEnd.stderr.contains("pieces"), "\(pastTheEnd.stderr)")
+        // A peer serves pieces, never the list.
+        let fromPeer = try ProcessRunner.run(["ssh"] + server.sshOptions + ["-p", String(try carol.listenPort()), "-i", keys["bob"]!,
+                                                                           "bob@127.0.0.1", "pieces", "1", "0", "0"])
+        #expect(fromPeer.status == 1 && fromPeer.stderr.contains("ask the server"), "\(fromPeer.stderr)")
+        // The subscribers are still connected: the next batch arrives too.
+        try drop(server, key: alice, size: 10_000)
+        _ = try waitForDelivered(server, batch: 2, users: ["bob", "carol"])
     }
 
     @Test func peerRefusesAKeyTheServerDidNotVouchFor() throws {

@@ -6,6 +6,11 @@
 /// shorter); `pieces[i]` is the lowercase hex SHA-256 of piece `i`, and
 /// `sha256` that of the whole archive. A target trusts neither the server
 /// nor a peer for content, only these hashes.
+///
+/// An archive of more than ``inlinePieceLimit`` pieces is offered without
+/// its list, so an offer stays small whatever the batch: `pieces` is empty
+/// and `pieceListSHA256` pins the list, which the target fetches with
+/// `pieces ID FIRST LAST` (``PieceListRequest``) before it fetches a byte.
 public struct Offer: Codable, Sendable, Equatable {
     /// The smallest and largest piece sizes a valid offer may use. The
     /// lower bound keeps the offer's hash list short; the upper bound keeps
@@ -35,11 +40,26 @@ public struct Offer: Codable, Sendable, Equatable {
     public var sha256: String
     /// Bytes per piece; every piece but the last has exactly this size.
     public var pieceSize: Int
-    /// Lowercase hex SHA-256 of each piece, in order.
+    /// Lowercase hex SHA-256 of each piece, in order; empty in an offer
+    /// that left the list out (see ``piecesListed``).
     public var pieces: [String]
-
     /// The number of pieces the archive is cut into.
-    public var pieceCount: Int { pieces.count }
+    public var pieceCount: Int
+    /// When the offer left the piece list out: the lowercase hex SHA-256 of
+    /// the pieces' hashes as raw 32-byte values, concatenated in order.
+    public var pieceListSHA256: String?
+
+    /// Whether `pieces` holds every piece's hash; a delivery needs it to.
+    public var piecesListed: Bool { pieces.count == pieceCount }
+
+    /// The most piece hashes an offer carries: about 70 kB of JSON. Past
+    /// this the list is fetched on demand, once, by the targets that accept.
+    public static let inlinePieceLimit = 1024
+
+    /// The most pieces an offer may have: with the smallest pieces, a
+    /// 64 GiB archive; with the default 4 MiB, 4 TiB. A target holds the
+    /// list in memory, so it must be bounded.
+    public static let maxPieceCount = 1 << 20
 
     /// How many files the archive holds, listed or not.
     public var totalFiles: Int { fileCount ?? files.count }
@@ -67,7 +87,8 @@ public struct Offer: Codable, Sendable, Equatable {
     /// validated by ``SubscriptionMessage/decode(payload:)``.
     public init(
         batch: Int64, topic: String?, destination: String, source: String, name: String,
-        files: [OfferFile], fileCount: Int? = nil, size: Int64, sha256: String, pieceSize: Int, pieces: [String]
+        files: [OfferFile], fileCount: Int? = nil, size: Int64, sha256: String, pieceSize: Int, pieces: [String],
+        pieceCount: Int? = nil, pieceListSHA256: String? = nil
     ) {
         self.batch = batch
         self.topic = topic
@@ -80,6 +101,28 @@ public struct Offer: Codable, Sendable, Equatable {
         self.sha256 = sha256
         self.pieceSize = pieceSize
         self.pieces = pieces
+        self.pieceCount = pieceCount ?? pieces.count
+        self.pieceListSHA256 = pieceListSHA256
+    }
+
+    /// This offer as a target is sent it: with its piece list when the
+    /// list has at most ``inlinePieceLimit`` hashes, otherwise without it
+    /// and pinned by `listDigest` (the SHA-256 ``pieceListSHA256`` names,
+    /// which the caller computes: BatchCore has no hash functions).
+    public func sent(listDigest: () -> String) -> Offer {
+        guard pieces.count > Offer.inlinePieceLimit else { return self }
+        var sent = self
+        sent.pieceListSHA256 = listDigest()
+        sent.pieces = []
+        return sent
+    }
+
+    /// This offer with the piece list it left out, once `hashes` (fetched
+    /// and checked against ``pieceListSHA256`` by the caller) is known.
+    public func listing(_ hashes: [String]) -> Offer {
+        var listed = self
+        listed.pieces = hashes
+        return listed
     }
 
     /// Byte range of piece i in the archive.
@@ -105,5 +148,7 @@ public struct Offer: Codable, Sendable, Equatable {
         case fileCount = "file_count"
         case pieceSize = "piece_size"
         case pieces
+        case pieceCount = "piece_count"
+        case pieceListSHA256 = "piece_list_sha256"
     }
 }

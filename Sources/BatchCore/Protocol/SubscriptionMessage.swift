@@ -116,6 +116,8 @@ public enum SubscriptionMessage: Sendable, Equatable {
             members["sha256"] = .string(offer.sha256)
             members["piece_size"] = .integer(Int64(offer.pieceSize))
             members["pieces"] = .array(offer.pieces.map(JSONValue.string))
+            // Only in an offer that left its list out: the same bytes as before otherwise.
+            if let listDigest = offer.pieceListSHA256 { members["piece_list_sha256"] = .string(listDigest) }
         case .accept(let batch):
             members["batch"] = .integer(batch)
         case .decline(let batch, let reason), .failed(let batch, let reason), .withdrawn(let batch, let reason):
@@ -359,14 +361,22 @@ public enum SubscriptionMessage: Sendable, Equatable {
             pieces.append(hash)
         }
         let expected = Offer.expectedPieceCount(size: size, pieceSize: Int(pieceSize))
-        guard Int64(pieces.count) == expected else {
+        guard expected <= Int64(Offer.maxPieceCount) else {
+            throw fields.invalid("size", "\(size) bytes in pieces of \(pieceSize) make \(expected) pieces, more than \(Offer.maxPieceCount)")
+        }
+        var listDigest: String?
+        if let found = fields.members["piece_list_sha256"], found != .null {
+            listDigest = try fields.digest("piece_list_sha256")
+            guard pieces.isEmpty else { throw fields.invalid("pieces", "must be empty when piece_list_sha256 is given") }
+        } else if Int64(pieces.count) != expected {
             throw fields.invalid(
                 "pieces",
                 "has \(pieces.count) hashes, but \(size) bytes in pieces of \(pieceSize) make \(expected)")
         }
         return Offer(
             batch: batch, topic: topic, destination: destination, source: source, name: name,
-            files: files, fileCount: fileCount, size: size, sha256: sha256, pieceSize: Int(pieceSize), pieces: pieces)
+            files: files, fileCount: fileCount, size: size, sha256: sha256, pieceSize: Int(pieceSize), pieces: pieces,
+            pieceCount: Int(expected), pieceListSHA256: listDigest)
     }
 
     private static func decodeReceivedFrom(_ fields: MessageFields) throws(ProtocolError) -> [String: Int64] {

@@ -6,7 +6,8 @@ import SSHKit
 
 /// `fetch ID FIRST LAST`: streams the raw bytes of pieces FIRST…LAST of a
 /// sealed archive, as fast as the client's window allows and no faster,
-/// so a slow reader costs a bounded buffer. The request is checked on the
+/// so a slow reader costs a bounded buffer; `pieces ID FIRST LAST` streams
+/// their hashes the same way. The request is checked on the
 /// notifier's queue (the lifecycle's `fetch`, against the catalogue); the
 /// bytes flow once the answer is back. Confined to the loop thread.
 final class FetchChannelHandler: SSHChannelHandler, @unchecked Sendable {
@@ -59,6 +60,13 @@ final class FetchChannelHandler: SSHChannelHandler, @unchecked Sendable {
         case .success(let allowed):
             archive = allowed
         }
+        if let hashes = archive.hashes {
+            // Hashes come from memory, as bytes 0..<count of their own.
+            buffer = hashes
+            end = Int64(hashes.count)
+            serving = true
+            return pump(channel)
+        }
         descriptor = open(archive.path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             return fail("fetch: \(DeliveryError.unavailable(batch: request.batch, state: "missing its archive"))", on: channel)
@@ -91,6 +99,7 @@ final class FetchChannelHandler: SSHChannelHandler, @unchecked Sendable {
             return
         }
         finished = true
+        guard request.content == .bytes else { return }
         let served = position - Int64(request.first) * pieceSize - Int64(channel.pendingBytes)
         record(max(0, served), complete: false)
     }
@@ -98,6 +107,11 @@ final class FetchChannelHandler: SSHChannelHandler, @unchecked Sendable {
     private func pump(_ channel: SSHChannel) {
         while !finished, !channel.isClosed, position < end, channel.pendingBytes < FetchChannelHandler.highWater {
             let count = Int(min(Int64(FetchChannelHandler.chunk), end - position))
+            if request.content == .hashes {
+                buffer.withUnsafeBytes { channel.write(UnsafeRawBufferPointer(rebasing: $0[Int(position) ..< Int(position) + count])) }
+                position += Int64(count)
+                continue
+            }
             let n = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, count, off_t(position)) }
             guard n > 0 else {
                 logger.error("cannot read archive", metadata: ["error": "\(n < 0 ? String(cString: strerror(errno)) : "end of file")"])
@@ -113,7 +127,7 @@ final class FetchChannelHandler: SSHChannelHandler, @unchecked Sendable {
         }
         if !finished, position >= end {
             finished = true
-            record(end - Int64(request.first) * pieceSize, complete: true)
+            if request.content == .bytes { record(end - Int64(request.first) * pieceSize, complete: true) }
             channel.close(exitStatus: 0)
         }
     }

@@ -2,12 +2,15 @@ import BatchCore
 import BatchStore
 
 /// The archive range a `fetch` may be served, once the offer lifecycle said
-/// `serve` and the batch is sealed with its archive in place.
+/// `serve` and the batch is sealed with its archive in place; for a
+/// `pieces` request, the hashes asked for, read from the catalogue.
 struct ServedArchive: Sendable {
     let path: String
     let size: Int64
     let pieceSize: Int64
     let pieceCount: Int
+    /// The raw hashes of the pieces a `pieces` request asked for; nil for `fetch`.
+    var hashes: [UInt8]?
 
     /// Checks `request` against the catalogue; throws the sentence the
     /// client is sent when it may not be served. Reads the catalogue, so
@@ -35,6 +38,19 @@ struct ServedArchive: Sendable {
         guard request.last < detail.pieceCount else {
             throw .pieceRange(batch: request.batch, pieces: detail.pieceCount)
         }
-        return ServedArchive(path: archive, size: size, pieceSize: Int64(pieceSize), pieceCount: detail.pieceCount)
+        var served = ServedArchive(path: archive, size: size, pieceSize: Int64(pieceSize), pieceCount: detail.pieceCount)
+        if request.content == .hashes {
+            let hashes: [String]
+            do {
+                hashes = try catalogue.pieces(batch: request.batch, indices: request.first ... request.last)
+            } catch {
+                throw .catalogue("\(error)")
+            }
+            guard hashes.count == request.last - request.first + 1, let bytes = PieceListBytes.encode(hashes) else {
+                throw .catalogue("the piece hashes of batch \(request.batch) are not all recorded")
+            }
+            served.hashes = bytes
+        }
+        return served
     }
 }

@@ -94,14 +94,14 @@ final class RequestRouter: Sendable {
             guard words.count == 1 else { return usage("usage: subscribe", channel: channel) }
             return SubscribeChannelHandler(channel: channel, user: session.user, key: session.key.base64, peer: session.peer,
                                            notifier: context.notifier, logger: log)
-        case "fetch":
+        case "fetch", "pieces":
             guard role == .target else { return refuse(.exec(line), role: role, log: log, channel: channel) }
             do {
                 let request = try FetchRequest.parse(arguments: words)
                 return FetchChannelHandler(request: request, user: session.user, channel: channel,
                                            notifier: context.notifier, faults: faults, logger: log)
             } catch {
-                return usage("fetch: \(error)", channel: channel)
+                return usage("\(words[0]): \(error)", channel: channel)
             }
         case "watch":
             guard role == .source || role == .admin else { return refuse(.exec(line), role: role, log: log, channel: channel) }
@@ -111,7 +111,7 @@ final class RequestRouter: Sendable {
             return adminCommand(Array(words.dropFirst()), channel: channel)
         default:
             let name = words.first ?? ""
-            return failure("batchd: unknown command '\(name)'; this server runs: scp, seal, batches, watch, subscribe, fetch, batchctl (admins)",
+            return failure("batchd: unknown command '\(name)'; this server runs: scp, seal, batches, watch, subscribe, fetch, pieces, batchctl (admins)",
                            status: 127, channel: channel)
         }
     }
