@@ -40,15 +40,20 @@ struct RelayTests {
         throw TestFailure("not all of \(users) got batch \(batch)\n\(server.logText)")
     }
 
+    /// Receivers for `users` with peer listeners, each listening and
+    /// announced to the server.
+    private func listening(_ users: [String], server: TestServer, keys: [String: String]) throws -> [TestReceiver] {
+        let receivers = try users.map { try TestReceiver(server: server, user: $0, key: keys[$0]!, listen: "127.0.0.1:0") }
+        for receiver in receivers { _ = try receiver.listenPort() }
+        usleep(300_000)
+        return receivers
+    }
+
     @Test func threeTakersCostTheServerOneCopy() throws {
         let (server, alice, keys) = try makeServer()
         defer { server.stop() }
-        let receivers = try ["bob", "carol", "dave"].map {
-            try TestReceiver(server: server, user: $0, key: keys[$0]!, listen: "127.0.0.1:0")
-        }
+        let receivers = try listening(["bob", "carol", "dave"], server: server, keys: keys)
         defer { receivers.forEach { $0.stop() } }
-        for receiver in receivers { _ = try receiver.listenPort() }
-        usleep(300_000)
         try drop(server, key: alice, size: 24_000_000)
 
         let received = try waitForDelivered(server, batch: 1, users: ["bob", "carol", "dave"])
@@ -92,13 +97,9 @@ struct RelayTests {
     @Test func anArchiveOfMorePiecesThanAnOfferCarriesIsRelayedWholeAndTheNextBatchFollows() throws {
         let (server, alice, keys) = try makeServer(pieceSize: "64K")
         defer { server.stop() }
-        let bob = try TestReceiver(server: server, user: "bob", key: keys["bob"]!, listen: "127.0.0.1:0")
-        defer { bob.stop() }
-        let carol = try TestReceiver(server: server, user: "carol", key: keys["carol"]!, listen: "127.0.0.1:0")
-        defer { carol.stop() }
-        _ = try bob.listenPort()
-        _ = try carol.listenPort()
-        usleep(300_000)
+        let receivers = try listening(["bob", "carol"], server: server, keys: keys)
+        defer { receivers.forEach { $0.stop() } }
+        let (bob, carol) = (receivers[0], receivers[1])
         // About 1,100 pieces of 64 KiB: more hashes than an offer carries
         // (1,024), so the offer leaves its list out and the takers fetch it.
         try drop(server, key: alice, size: 1100 * 65536 - 1000)
@@ -164,13 +165,9 @@ struct RelayTests {
     @Test func peerHostKeyIsPinnedFromThePlan() throws {
         let (server, alice, keys) = try makeServer()
         defer { server.stop() }
-        let bob = try TestReceiver(server: server, user: "bob", key: keys["bob"]!, listen: "127.0.0.1:0")
-        defer { bob.stop() }
-        let carol = try TestReceiver(server: server, user: "carol", key: keys["carol"]!, listen: "127.0.0.1:0")
-        defer { carol.stop() }
-        _ = try bob.listenPort()
-        _ = try carol.listenPort()
-        usleep(300_000)
+        let receivers = try listening(["bob", "carol"], server: server, keys: keys)
+        defer { receivers.forEach { $0.stop() } }
+        let bob = receivers[0]
         try drop(server, key: alice, size: 5_000_000)
         let received = try waitForDelivered(server, batch: 1, users: ["bob", "carol"])
         // One of them relayed to the other, with no known_hosts entry for the peer:
