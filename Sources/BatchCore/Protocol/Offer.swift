@@ -10,7 +10,7 @@
 /// An archive of more than ``inlinePieceLimit`` pieces is offered without
 /// its list, so an offer stays small whatever the batch: `pieces` is empty
 /// and `pieceListSHA256` pins the list, which the target fetches with
-/// `pieces ID FIRST LAST` (``PieceListRequest``) before it fetches a byte.
+/// `pieces ID FIRST LAST` (a ``FetchRequest`` for hashes) before it fetches a byte.
 public struct Offer: Codable, Sendable, Equatable {
     /// The smallest and largest piece sizes a valid offer may use. The
     /// lower bound keeps the offer's hash list short; the upper bound keeps
