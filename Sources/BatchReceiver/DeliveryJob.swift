@@ -37,8 +37,15 @@ final class DeliveryJob: @unchecked Sendable {
     private var peerFailures: [String: Int] = [:]
     static let peerAttempts = 5
     private var receivedFrom: [String: Int64] = [:]
+    /// Judges each peer transfer against the batch's other sources.
+    private var floor = ThroughputFloor()
+    /// Why the transfer that just failed was cut off for being too slow.
+    private var tooSlow: ThroughputFloor.Verdict?
     /// Rounds of fetching missing pieces before giving up.
     static let maxRounds = 8
+    /// Seconds without a byte from the server before a fetch from it is
+    /// given up and started again.
+    static let serverSilence = 90.0
 
     init(offer: Offer, inbox: Inbox, configuration: ReceiverConfiguration, shelf: PeerShelf, plans: PlanBox,
          logger: Logger, progress: ProgressLine?, report: @escaping @Sendable (SubscriptionMessage) -> Void) {
@@ -148,13 +155,17 @@ final class DeliveryJob: @unchecked Sendable {
                 if late > 0 { receivedFrom[source.name, default: 0] += late }
                 lastError = "\(source.name): \(error.description)"
                 logger.warning("fetch interrupted; will resume", metadata: ["source": "\(source.name)", "error": "\(error)", "round": "\(round)"])
-                if !source.isServer {
+                if let verdict = tooSlow {
+                    // Not retried: a peer that trickles would trickle again.
+                    tooSlow = nil
+                    drop(source, reason: verdict.sentence)
+                } else if !source.isServer {
                     // A peer may refuse us for a moment: its grant for this
                     // batch can reach it just after our plan reached us.
                     peerFailures[source.name, default: 0] += 1
                     let failures = peerFailures[source.name, default: 0]
                     if failures >= DeliveryJob.peerAttempts {
-                        badSources.insert(source.name)
+                        drop(source, reason: "failed \(failures) times, the last: \(error.description)")
                     } else {
                         Thread.sleep(forTimeInterval: 0.3 * Double(1 << (failures - 1)))
                         round -= 1
@@ -164,10 +175,18 @@ final class DeliveryJob: @unchecked Sendable {
             if !assembler.rejected.isEmpty {
                 lastError = "pieces \(assembler.rejected) from \(source.name) did not match their hashes"
                 logger.warning("pieces refused: wrong SHA-256; fetching them again", metadata: ["source": "\(source.name)", "pieces": "\(assembler.rejected)"])
-                if !source.isServer { badSources.insert(source.name) }
+                if !source.isServer { drop(source, reason: "served pieces that did not match their hashes") }
                 assembler.clearRejected()
             }
         }
+    }
+
+    /// Stops fetching this batch from the peer `source`, and tells the
+    /// server why, so that it plans without it.
+    private func drop(_ source: PlanSource, reason: String) {
+        guard !source.isServer, badSources.insert(source.name).inserted else { return }
+        logger.warning("peer source dropped for this batch", metadata: ["source": "\(source.name)", "reason": "\(reason)"])
+        report(.dropped(batch: offer.batch, source: source.name, reason: reason))
     }
 
     /// The best source of the current plan that has not failed; the server
@@ -216,6 +235,9 @@ final class DeliveryJob: @unchecked Sendable {
             let rttMs = Date().timeIntervalSince(started) * 1000 / 2
             defer { channel.close() }
             assembler.begin(at: run.lowerBound)
+            var lastData = ProcessInfo.processInfo.systemUptime
+            var lastJudged = lastData
+            floor.begin(source: source.name, at: lastData)
             // Waits for the pieces still being checked and counts them.
             func settle() {
                 let late = assembler.finish()
@@ -225,13 +247,30 @@ final class DeliveryJob: @unchecked Sendable {
             while true {
                 // Straight into the piece being filled: no copy on the way.
                 let count = try assembler.withFreeSpace { (space: UnsafeMutableRawBufferPointer) throws(SSHKitError) -> Int? in
-                    try channel.read(into: space, timeout: 90)
+                    try channel.read(into: space, timeout: 1)
                 }
                 guard let count else {
                     settle()
                     break
                 }
-                if count == 0 { throw .channel("no data from \(source.name) for 90 seconds") }
+                let now = ProcessInfo.processInfo.systemUptime
+                if count > 0 {
+                    lastData = now
+                    floor.received(count, at: now)
+                }
+                if !source.isServer, now - lastJudged >= 0.25 {
+                    lastJudged = now
+                    if let verdict = floor.verdict(at: now) {
+                        tooSlow = verdict
+                        throw .channel("\(source.name) is \(verdict.sentence)")
+                    }
+                }
+                if count == 0 {
+                    guard now - lastData < DeliveryJob.serverSilence else {
+                        throw .channel("no data from \(source.name) for \(Int(DeliveryJob.serverSilence)) seconds")
+                    }
+                    continue
+                }
                 do throws(ReceiverError) {
                     let bytes = try assembler.didFill(count)
                     kept += bytes

@@ -1,9 +1,15 @@
 import Foundation
 
-/// A fault the end-to-end tests inject to prove that a target never keeps
-/// a piece a peer lied about. Set only by tests, through the environment:
-/// `BATCHD_RECV_TEST_CORRUPT_SERVED=1` makes this target's peer listener
-/// flip one byte of every piece it serves. Unset, it has no effect.
-enum PeerFaults {
-    static let corruptServedPieces = ProcessInfo.processInfo.environment["BATCHD_RECV_TEST_CORRUPT_SERVED"] == "1"
+/// A fault the end-to-end tests inject into this target's peer listener,
+/// to prove that other targets neither keep a piece a peer lied about nor
+/// wait on a peer that stalls. Set only by tests, through the environment
+/// variable `BATCHD_RECV_TEST_PEER_FAULT`; unset, there is none.
+enum PeerFaults: String {
+    /// Flip one byte of every piece served.
+    case corrupt
+    /// Serve the first piece of each fetch, then one true byte every five
+    /// seconds: a trickle that never trips a timeout.
+    case stall
+
+    static let current = ProcessInfo.processInfo.environment["BATCHD_RECV_TEST_PEER_FAULT"].flatMap(PeerFaults.init(rawValue:))
 }

@@ -48,19 +48,46 @@ final class PeerFetchHandler: SSHChannelHandler, @unchecked Sendable {
         if next > request.first, channel.pendingBytes == 0, 2 * (next - request.first) >= request.last - request.first + 1 {
             CrashPoint.relay.reached()
         }
+        if PeerFaults.current == .stall, next > request.first { return trickle() }
         while !channel.isClosed, next <= request.last, channel.pendingBytes < 4 << 20, store.holds(next) {
             let n = store.read(next, into: &buffer)
             guard n == Int(store.offer.range(ofPiece: next).count) else {
                 channel.writeStderr("batchd-recv: cannot read piece \(next)\n")
                 return finish(1)
             }
-            if PeerFaults.corruptServedPieces { buffer[n / 2] ^= 0xFF }
+            if PeerFaults.current == .corrupt { buffer[n / 2] ^= 0xFF }
             buffer.withUnsafeBytes { channel.write(UnsafeRawBufferPointer(rebasing: $0[0 ..< n])) }
             served += Int64(n)
             next += 1
             lastProgress = Date()
+            if PeerFaults.current == .stall { return trickle() }
         }
         if next > request.last { finish(0) }
+    }
+
+    private var trickled = 0
+    private var trickling = false
+
+    /// The `stall` fault: one true byte of the next piece every 5 s.
+    private func trickle() {
+        guard !trickling, !channel.isClosed else { return }
+        trickling = true
+        DispatchQueue.global().asyncAfter(deadline: .now() + 5) { [weak self, channel] in
+            guard let handler = self else { return }
+            channel.execute { handler.trickleByte() }
+        }
+    }
+
+    private func trickleByte() {
+        trickling = false
+        guard !channel.isClosed, next <= request.last else { return }
+        if store.holds(next), store.read(next, into: &buffer) > trickled {
+            buffer.withUnsafeBytes { channel.write(UnsafeRawBufferPointer(rebasing: $0[trickled ..< trickled + 1])) }
+            trickled += 1
+            served += 1
+            lastProgress = Date()
+        }
+        trickle()
     }
 
     private func scheduleCheck() {

@@ -171,7 +171,7 @@ public final class Receiver: @unchecked Sendable {
             logger.warning("the server refused a message", metadata: ["reason": "\(text)"])
         case .hello, .keepalive, .unknown:
             break
-        case .accept, .decline, .progress, .delivered, .failed, .sample, .granted:
+        case .accept, .decline, .progress, .delivered, .failed, .sample, .granted, .dropped:
             logger.warning("unexpected message from the server ignored", metadata: ["type": "\(message.typeName)"])
         }
     }

@@ -184,6 +184,38 @@ private func names(_ count: Int) -> [String] {
         #expect(after.primary(of: "b") != nil)
     }
 
+    @Test func aDroppedSourceLeavesOnlyTheTargetThatDroppedIt() {
+        let targets = ["a", "b", "c", "d"]
+        let planner = RelayPlanner(strategy: .throughput, links: [:])
+        let before = planner.plan(accepted: targets, failed: [])
+        #expect(before.primary(of: "c") == "b")
+        #expect(before.sources["d"]?.contains("b") == true)
+
+        let after = planner.plan(accepted: targets, failed: [], dropped: ["c": ["b"]])
+        expectWellFormed(after, accepted: targets)
+        #expect(after.sources["c"]?.contains("b") == false)
+        #expect(after.primary(of: "c") == "a")
+        // One target's word does not take b from the others.
+        #expect(after.sources["d"]?.contains("b") == true)
+        #expect(after.sources["b"] == before.sources["b"])
+    }
+
+    @Test func aSourceTwoTargetsDroppedIsNobodysSource() {
+        let targets = ["a", "b", "c", "d"]
+        let plan = RelayPlanner(strategy: .throughput, links: [:])
+            .plan(accepted: targets, failed: [], dropped: ["c": ["b"], "d": ["b", "zed"], "b": ["b"]])
+        expectWellFormed(plan, accepted: targets, failed: ["b"])
+        // A target naming itself, or a name that is no target, counts for nothing.
+        #expect(RelayPlanner.distrusted(by: ["b": ["b"], "c": ["zed"]]).isEmpty)
+    }
+
+    @Test func aTargetThatDroppedEveryPeerFetchesFromTheServerAndStillServes() {
+        let plan = RelayPlanner(strategy: .throughput, links: [:])
+            .plan(accepted: ["a", "b", "c"], failed: [], dropped: ["b": ["a"]])
+        #expect(plan.sources["b"] == ["server"])
+        #expect(plan.sources["c"]?.contains("b") == true)
+    }
+
     @Test func aFailedFirstReceiverHandsTheServerToTheNextTarget() {
         let plan = RelayPlanner(strategy: .throughput, links: [:]).plan(accepted: ["a", "b", "c"], failed: ["a"])
         expectWellFormed(plan, accepted: ["a", "b", "c"], failed: ["a"])

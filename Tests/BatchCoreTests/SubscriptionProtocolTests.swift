@@ -72,6 +72,8 @@ private let wireExamples: [(SubscriptionMessage, String)] = [
         + #"{"address":null,"host_key":null,"name":"server"}],"type":"plan","v":1}"#),
     (.sample(LinkSampleReport(batch: 42, source: "carol", bytes: 10_485_760, seconds: 1.25, rttMs: 0.8)),
      #"{"batch":42,"bytes":10485760,"rtt_ms":0.8,"seconds":1.25,"source":"carol","type":"sample","v":1}"#),
+    (.dropped(batch: 42, source: "carol", reason: "too slow"),
+     #"{"batch":42,"reason":"too slow","source":"carol","type":"dropped","v":1}"#),
     (.keepalive, #"{"type":"keepalive","v":1}"#),
     (.error(message: "batch 7 was not offered to you"),
      #"{"message":"batch 7 was not offered to you","type":"error","v":1}"#),
@@ -104,7 +106,7 @@ private struct SeededGenerator: RandomNumberGenerator {
     @Test func typeNamesMatchTheWire() {
         #expect(wireExamples.map(\.0.typeName) == [
             "hello", "hello", "offer", "accept", "decline", "progress", "delivered", "failed", "withdrawn",
-            "plan", "sample", "keepalive", "error", "ping",
+            "plan", "sample", "dropped", "keepalive", "error", "ping",
         ])
     }
 

@@ -1,3 +1,4 @@
+import BatchStore
 import Foundation
 import Testing
 
@@ -92,6 +93,37 @@ struct HostileUploadTests {
         // Neither file is in a batch: nothing was sealed.
         usleep(500_000)
         #expect(!server.logText.contains("batch sealed"), "\(server.logText)")
+    }
+
+    @Test func aTargetsOwnLinkReportsCannotMakeItLookFasterThanItsDeliveryShowed() throws {
+        let (server, alice) = try TestServer.withAliceBobAndOps()
+        defer { server.stop() }
+        // bob claims the whole archive in 0.1 ms, before and after his
+        // accept, then takes 2 s to say it arrived.
+        let bob = try PythonClient(starting: "boasting_subscriber.py", ["bob", "2", "5", "ssh"] + server.sshOptions
+                                       + ["-p", String(server.port), "-i", server.keyPath("bob"), "bob@127.0.0.1"])
+        defer { bob.kill() }
+        try server.waitForLog("subscriber connected")
+        let file = server.directory.appendingPathComponent("four.bin")
+        try Tree.writeRandomFile(at: file, size: 4_000_000)
+        try server.scp([file.path, "alice@127.0.0.1:ops/"], key: alice).expectSuccess()
+        #expect(bob.readOutput().contains("delivered 1"))
+        try server.waitForLog("offer answered", count: 2)
+        let size = try #require(try server.batch(1)["size"] as? Int)
+        let samples = try Catalogue(path: server.stateDirectory + "/catalogue.db").linkSamples(from: "server", to: "bob")
+        // The report sent before the accept is dropped; the one after is
+        // cut to the archive's size over the 2 s the server saw.
+        #expect(samples.count == 1, "\(samples)")
+        let claimed = Double(size) / 0.0001
+        let seen = Double(size) / 2
+        for sample in samples {
+            #expect(sample.throughputBps <= seen * 1.01, "claimed \(claimed) B/s, recorded \(sample.throughputBps) B/s")
+        }
+        print("a boasting target: claimed \(Int(claimed)) B/s, recorded \(samples.map { Int($0.throughputBps) }) B/s")
+        // Its word that it dropped a peer is logged, escaped, and takes no
+        // one from anyone: "nobody" is no source of this batch.
+        try server.waitForLog("a target dropped a peer source")
+        #expect(server.logText.contains("\\e[2Jlies") && !server.logText.contains("\u{1b}[2J"), "\(server.logText.suffix(2000))")
     }
 
     @Test func aTargetCannotPointItsPeersAtAnAddressOfItsChoosing() throws {

@@ -75,7 +75,7 @@ struct RelayTests {
         let (server, alice, keys) = try makeServer()
         defer { server.stop() }
         let liar = try TestReceiver(server: server, user: "bob", key: keys["bob"]!, listen: "127.0.0.1:0",
-                                    environment: ["BATCHD_RECV_TEST_CORRUPT_SERVED": "1"])
+                                    environment: ["BATCHD_RECV_TEST_PEER_FAULT": "corrupt"])
         defer { liar.stop() }
         _ = try liar.listenPort()
         usleep(300_000)
@@ -92,6 +92,36 @@ struct RelayTests {
         let received = try waitForDelivered(server, batch: 1, users: ["bob", "carol"])
         #expect(received["carol"]?["server"] == (try server.batch(1)["size"] as? Int))
         #expect(received["carol"]?["bob"] == nil)
+    }
+
+    @Test func aPeerThatTricklesAfterItsFirstPieceIsDroppedWithinSecondsAndTheServerIsTold() throws {
+        let (server, alice, keys) = try makeServer()
+        defer { server.stop() }
+        // bob serves the first piece of each fetch, then a byte every 5 s:
+        // no timeout ever fires, so without a floor carol would wait on him
+        // for good.
+        let staller = try TestReceiver(server: server, user: "bob", key: keys["bob"]!, listen: "127.0.0.1:0",
+                                       environment: ["BATCHD_RECV_TEST_PEER_FAULT": "stall"])
+        defer { staller.stop() }
+        _ = try staller.listenPort()
+        usleep(300_000)
+        try drop(server, key: alice, size: 8_000_000, to: "@bob,carol/")
+        _ = try staller.waitForFile("1-from-alice.tar.gz")
+        // carol comes online later: her plan sends her to bob first.
+        let started = Date()
+        let carol = try TestReceiver(server: server, user: "carol", key: keys["carol"]!, once: true)
+        defer { carol.stop() }
+        #expect(try carol.waitForExit(timeout: 60) == 0)
+        let seconds = Date().timeIntervalSince(started)
+        print("a trickling peer: carol delivered \(String(format: "%.1f", seconds)) s after she started")
+        #expect(seconds < 20, "\(carol.logText)")
+        #expect(carol.logText.contains("peer source dropped for this batch"), "\(carol.logText)")
+        #expect(carol.logText.contains("too slow"), "\(carol.logText)")
+        #expect(try Tree.sha256(carol.inbox.appendingPathComponent("1-from-alice.tar.gz").path) == (try server.batch(1)["sha256"] as? String))
+        let received = try waitForDelivered(server, batch: 1, users: ["bob", "carol"])
+        #expect((received["carol"]?["bob"] ?? 0) <= 1 << 20, "\(received)")
+        #expect((received["carol"]?["server"] ?? 0) > 0, "\(received)")
+        #expect(server.logText.contains("a target dropped a peer source"), "\(server.logText.suffix(3000))")
     }
 
     @Test func anArchiveOfMorePiecesThanAnOfferCarriesIsRelayedWholeAndTheNextBatchFollows() throws {

@@ -34,6 +34,10 @@ public enum SubscriptionMessage: Sendable, Equatable {
     /// Subscriber to server: a measurement of the link from one source to
     /// this target, which the planner ranks sources by.
     case sample(LinkSampleReport)
+    /// Subscriber to server: this target stopped fetching the batch from
+    /// `source` (a peer that stalled, was too slow, refused it or served a
+    /// bad piece), and why; the server plans without that source for it.
+    case dropped(batch: Int64, source: String, reason: String)
     /// Server to subscriber: the batch was purged or expired; stop fetching
     /// it and forget the offer.
     case withdrawn(batch: Int64, reason: String)
@@ -68,6 +72,7 @@ public enum SubscriptionMessage: Sendable, Equatable {
         case .plan: return "plan"
         case .granted: return "granted"
         case .sample: return "sample"
+        case .dropped: return "dropped"
         case .withdrawn: return "withdrawn"
         case .keepalive: return "keepalive"
         case .error: return "error"
@@ -152,6 +157,10 @@ public enum SubscriptionMessage: Sendable, Equatable {
             members["bytes"] = .integer(sample.bytes)
             members["seconds"] = .number(sample.seconds)
             members["rtt_ms"] = sample.rttMs.map(JSONValue.number) ?? .null
+        case .dropped(let batch, let source, let reason):
+            members["batch"] = .integer(batch)
+            members["source"] = .string(source)
+            members["reason"] = .string(reason)
         case .error(let message):
             members["message"] = .string(message)
         case .keepalive, .unknown:
@@ -209,6 +218,9 @@ public enum SubscriptionMessage: Sendable, Equatable {
                 bytes: try fields.integer("bytes", atLeast: 0),
                 seconds: try fields.nonNegativeNumber("seconds"),
                 rttMs: try fields.optionalNonNegativeNumber("rtt_ms")))
+        case "dropped":
+            return .dropped(batch: try fields.batch(), source: try fields.userName("source"),
+                            reason: try fields.text("reason", allowEmpty: true))
         case "keepalive":
             return .keepalive
         case "error":

@@ -33,9 +33,15 @@
 /// each other. A failed target (it failed, served a bad piece, or was too
 /// slow for this batch) is never a source; it is still planned, as a leaf
 /// after all the others, so it can go on receiving. Re-planning is calling
-/// ``plan(accepted:failed:)`` again with a larger `failed` set or newer
-/// link figures; targets accepted before a newly failed one keep their
-/// sources unless the figures changed.
+/// ``plan(accepted:failed:dropped:)`` again with a larger `failed` set,
+/// newer link figures or more dropped sources; targets accepted before a
+/// newly failed one keep their sources unless the figures changed.
+///
+/// A target that dropped a source (it stalled, was too slow or served it
+/// a bad piece) is never given that source again for the batch. One
+/// target's word does not take a source from the others, so a lying
+/// target cannot push the whole fleet back onto the server; a source two
+/// targets dropped is treated as failed for everyone.
 public struct RelayPlanner: Sendable {
     /// What an unmeasured link's throughput is taken to be when no link has
     /// been measured at all: 100 Mbit/s. With nothing measured every link
@@ -77,11 +83,15 @@ public struct RelayPlanner: Sendable {
     ///     target and is left out.
     ///   - failed: sources that failed, served a bad piece or were too slow
     ///     for this batch; they are never ranked as anyone's source.
+    ///   - dropped: for each target, the sources it dropped for this batch;
+    ///     they are never that target's sources, and a source that two or
+    ///     more targets dropped counts as failed.
     /// - Returns: for every accepted target its sources best first, always
     ///   ending with `server`; the first receiver has only `server`.
-    public func plan(accepted: [String], failed: Set<String>) -> RelayPlan {
+    public func plan(accepted: [String], failed: Set<String>, dropped: [String: Set<String>] = [:]) -> RelayPlan {
         var seen: Set<String> = []
         let targets = accepted.filter { $0 != Self.server && seen.insert($0).inserted }
+        let failed = failed.union(Self.distrusted(by: dropped))
         let healthy = targets.filter { !failed.contains($0) }
         let sidelined = targets.filter { failed.contains($0) }
 
@@ -97,7 +107,8 @@ public struct RelayPlanner: Sendable {
         var inflow: [String: Double] = [first: linkScore(from: Self.server, to: first, optimism: optimism)]
 
         for target in healthy.dropFirst() + sidelined {
-            let ranked = placed.map { upstream in
+            let refused = dropped[target] ?? []
+            let ranked = placed.filter { !refused.contains($0) }.map { upstream in
                 let load = copies[upstream, default: 0]
                 let link = linkScore(from: upstream, to: target, optimism: optimism)
                 let value: Double
@@ -111,15 +122,27 @@ public struct RelayPlanner: Sendable {
                 return Candidate(name: upstream, value: value, load: load)
             }.sorted()
             sources[target] = ranked.prefix(maxPeerSources).map(\.name) + [Self.server]
-            guard let primary = ranked.first, maxPeerSources > 0 else { continue }
-            copies[primary.name, default: 0] += 1
+            guard maxPeerSources > 0 else { continue }
+            // A target that dropped every placed peer takes the batch from
+            // the server, and can still pass it on.
+            let primary = ranked.first
+            if let primary { copies[primary.name, default: 0] += 1 }
             if !failed.contains(target) {
                 placed.append(target)
                 copies[target] = 0
-                inflow[target] = primary.value
+                inflow[target] = primary?.value ?? linkScore(from: Self.server, to: target, optimism: optimism)
             }
         }
         return RelayPlan(firstReceiver: first, sources: sources)
+    }
+
+    /// The sources that two or more targets dropped.
+    static func distrusted(by dropped: [String: Set<String>]) -> Set<String> {
+        var reporters: [String: Int] = [:]
+        for (target, sources) in dropped {
+            for source in sources where source != target { reporters[source, default: 0] += 1 }
+        }
+        return Set(reporters.filter { $0.value >= 2 }.keys)
     }
 
     /// Aggregates link samples, oldest first, into figures per link: the

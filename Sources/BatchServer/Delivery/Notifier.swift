@@ -25,6 +25,10 @@ final class Notifier: @unchecked Sendable {
     /// Bumped per batch when plans are held, so that an older expiry
     /// leaves newer holds alone; confined to `queue`.
     private var holds: [Int64: Int] = [:]
+    /// Link reports held until a delivery confirms them; confined to `queue`.
+    private var samples = SampleGate()
+    /// Per batch, the sources each target dropped; confined to `queue`.
+    private var dropped: [Int64: [String: Set<String>]] = [:]
     /// The newest offer frames, for targets that connect after a seal.
     private let frames = OfferFrames()
 
@@ -164,7 +168,13 @@ final class Notifier: @unchecked Sendable {
             case .granted(let batch, let users):
                 confirm(batch, upstream: handler.user, downstreams: users)
             case .sample(let sample):
-                record(sample, to: handler.user)
+                if !samples.hold(sample, from: handler.user) {
+                    logger.debug("link report dropped: no accepted offer waits for it", metadata: [
+                        "batch": "\(sample.batch)", "user": "\(handler.user)", "source": "\(TerminalText.escaped(sample.source))",
+                    ])
+                }
+            case .dropped(let batch, let source, let reason):
+                drop(source, batch: batch, by: handler.user, reason: reason)
             default:
                 break
             }
@@ -186,6 +196,7 @@ final class Notifier: @unchecked Sendable {
         for action in outcome.actions {
             switch action {
             case .record(let state, let detail):
+                gateSamples(batch: batch, target: user, state: state)
                 var metadata: Logger.Metadata = ["batch": "\(batch)", "user": "\(user)", "state": "\(state.rawValue)"]
                 if let detail { metadata["detail"] = "\(TerminalText.escaped(detail))" }
                 logger.info("offer answered", metadata: metadata)
@@ -203,15 +214,60 @@ final class Notifier: @unchecked Sendable {
         }
     }
 
-    private func record(_ sample: LinkSampleReport, to user: String) {
-        guard sample.seconds > 0 else { return }
+    /// Opens, confirms or drops the link reports held for an offer as it
+    /// moves to `state`; a delivery records them, capped by what the
+    /// server saw of it.
+    private func gateSamples(batch: Int64, target: String, state: OfferState) {
+        let now = ProcessInfo.processInfo.systemUptime
+        switch state {
+        case .accepted:
+            samples.accepted(batch: batch, target: target, at: now)
+        case .delivered:
+            let size: Int64
+            do {
+                size = try catalogue.batch(id: batch, targets: false)?.size ?? 0
+            } catch {
+                logger.error("cannot read the batch's size", metadata: ["batch": "\(batch)", "error": "\(error)"])
+                samples.ended(batch: batch, target: target)
+                return
+            }
+            for sample in samples.delivered(batch: batch, target: target, size: size, at: now) {
+                record(sample)
+            }
+        case .declined, .failed, .withdrawn:
+            samples.ended(batch: batch, target: target)
+        case .pending, .offered:
+            break
+        }
+    }
+
+    private func record(_ sample: SampleGate.Confirmed) {
         do {
             try catalogue.addLinkSample(LinkSample(
-                from: sample.source, to: user, throughputBps: Double(sample.bytes) / sample.seconds,
+                from: sample.from, to: sample.to, throughputBps: sample.throughputBps,
                 rttMs: sample.rttMs ?? 0, at: Int64(Date().timeIntervalSince1970)))
         } catch {
-            logger.error("cannot record link sample", metadata: ["user": "\(user)", "error": "\(error)"])
+            logger.error("cannot record link sample", metadata: ["user": "\(sample.to)", "error": "\(error)"])
         }
+    }
+
+    /// `target` stopped fetching `batch` from `source`: it is planned
+    /// without that source from now on, and the others are re-planned
+    /// when two targets dropped it.
+    private func drop(_ source: String, batch: Int64, by target: String, reason: String) {
+        var metadata: Logger.Metadata = [
+            "batch": "\(batch)", "user": "\(target)", "source": "\(TerminalText.escaped(source))",
+            "reason": "\(TerminalText.escaped(reason))",
+        ]
+        guard source != PlanSource.serverName, source != target, releases[batch] != nil,
+              (dropped[batch]?[target]?.count ?? 0) < Plan.maxEntries else {
+            logger.debug("dropped source ignored: not a peer planned for this batch", metadata: metadata)
+            return
+        }
+        guard dropped[batch, default: [:]][target, default: []].insert(source).inserted else { return }
+        metadata["dropped_by"] = "\(dropped[batch]?.values.filter { $0.contains(source) }.count ?? 0)"
+        logger.warning("a target dropped a peer source", metadata: metadata)
+        replan(batch, taker: nil)
     }
 
     // MARK: - Plans
@@ -224,7 +280,7 @@ final class Notifier: @unchecked Sendable {
     private func replan(_ batch: Int64, taker: String?) {
         var plans: [String: Plan]
         do {
-            plans = try relays.plans(for: batch)
+            plans = try relays.plans(for: batch, dropped: dropped[batch] ?? [:])
         } catch {
             logger.error("cannot plan relays", metadata: ["batch": "\(batch)", "error": "\(error)"])
             return
@@ -265,6 +321,7 @@ final class Notifier: @unchecked Sendable {
         if releases.count > Notifier.rememberedBatches, let oldest = releases.keys.min() {
             releases.removeValue(forKey: oldest)
             holds.removeValue(forKey: oldest)
+            dropped.removeValue(forKey: oldest)
         }
     }
 

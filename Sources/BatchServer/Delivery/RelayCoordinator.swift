@@ -46,8 +46,9 @@ final class RelayCoordinator: Sendable {
     /// target with a peer listener can be a source, so only such a target
     /// gets grants; when none of them has one, every plan is the server
     /// alone and nothing else is looked up: with many takers and no
-    /// relays, an accept costs one plan, not one per target.
-    func plans(for batch: Int64) throws(StoreError) -> [String: Plan] {
+    /// relays, an accept costs one plan, not one per target. `dropped`
+    /// holds, per target, the sources it dropped for the batch.
+    func plans(for batch: Int64, dropped: [String: Set<String>] = [:]) throws(StoreError) -> [String: Plan] {
         let accepted = try catalogue.acceptedTargets(batch: batch)
         let failed = Set(accepted.filter { $0.state == .failed }.map(\.target))
         let names = accepted.map(\.target)
@@ -72,7 +73,7 @@ final class RelayCoordinator: Sendable {
             }
         }
         let plan = RelayPlanner(strategy: strategy, links: RelayPlanner.stats(from: samples))
-            .plan(accepted: names, failed: failed)
+            .plan(accepted: names, failed: failed, dropped: dropped)
         var keys: [String: [String]] = [:]
         for name in names { keys[name] = try catalogue.activeKeyLines(user: name) }
         var result: [String: Plan] = [:]

@@ -148,7 +148,7 @@ final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
             notifier.relays.register(user: user, listen: hello.listen, hostKey: hello.hostKey, seenFrom: peer)
             logger.debug("subscriber hello", metadata: ["software": "\(TerminalText.escaped(hello.software))",
                                                         "listen": "\(TerminalText.escaped(hello.listen ?? "-"))"])
-        case .accept, .decline, .delivered, .failed, .granted, .sample:
+        case .accept, .decline, .delivered, .failed, .granted, .sample, .dropped:
             notifier.received(message, from: self)
         case .progress(let batch, let bytes, let total, let source):
             logger.debug("progress", metadata: ["batch": "\(batch)", "bytes": "\(bytes)", "total": "\(total)", "source": "\(source)"])
