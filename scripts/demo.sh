@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make demo: a throwaway batchd on loopback, a source and three targets
 # with fresh keys, folders dropped with the real OpenSSH scp (both
-# protocols), and the catalogue's view of each batch.
+# protocols), and the catalogue's view of each batch. Two of the targets
+# serve peers, so a batch both take is relayed: the server sends one copy
+# and `watch` shows who got how much from whom.
 set -euo pipefail
 
 bin=${1:?usage: demo.sh BIN_DIR}
@@ -26,6 +28,7 @@ cat > "$work/batchd.conf" <<CONF
 ListenAddress 127.0.0.1:0
 StateDirectory $work/state
 HostKey $work/ssh_host_ed25519_key
+PieceSize 256K
 CONF
 
 ctl() { "$bin/batchctl" --state "$work/state" "$@"; }
@@ -51,16 +54,19 @@ done
 grep -m1 'fingerprint' "$work/batchd.log" || true
 echo "batchd listens on 127.0.0.1:$port"
 
-say "three subscribers: bob accepts, carol declines, dave accepts and extracts"
+say "three subscribers: bob accepts, carol declines, dave accepts and extracts; bob and dave serve peers"
 recv() {
   local user=$1; shift
   "$bin/batchd-recv" --server "127.0.0.1:$port" --user "$user" --identity "$work/$user" \
     --inbox "$work/inbox-$user" --accept-new-host-key "$@" 2> "$work/recv-$user.log" &
   receiver_pids+=($!)
 }
-recv bob --accept auto
+recv bob --accept auto --listen 127.0.0.1:0
 recv carol --accept never
-recv dave --accept auto --extract
+recv dave --accept auto --extract --listen 127.0.0.1:0
+for u in bob dave; do
+  for _ in $(seq 1 100); do grep -q 'subscribed' "$work/recv-$u.log" && break; sleep 0.1; done
+done
 sleep 1
 
 ssh_opts=(-F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new

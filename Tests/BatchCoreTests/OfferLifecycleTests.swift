@@ -53,7 +53,7 @@ import Testing
         case .offered: return [.record(.offered, detail: nil)]
         case .accepted: return [.record(.accepted, detail: nil), .plan(.taker)]
         case .declined: return [.record(.declined, detail: "no room"), .forget]
-        case .delivered: return [.countReceived(["carol": 20]), .record(.delivered, detail: "from carol,server"), .forget]
+        case .delivered: return [.countReceived(["carol": 20]), .record(.delivered, detail: "from carol 20 B, server 10 B"), .forget]
         case .failed: return [.record(.failed, detail: "disk full"), .plan(.everyone), .forget]
         case .withdrawn:
             return [.record(.withdrawn, detail: "batch purged: expired"), .sendWithdrawn(reason: "batch purged: expired"), .forget]
@@ -91,7 +91,7 @@ import Testing
 
     @Test func aDeliveryFromTheServerAloneCountsNothingOfPeers() {
         let outcome = OfferLifecycle.apply(.deliver(receivedFrom: ["server": 100]), to: .accepted)
-        #expect(outcome.actions == [.record(.delivered, detail: "from server"), .forget])
+        #expect(outcome.actions == [.record(.delivered, detail: "from server 100 B"), .forget])
         let nothing = OfferLifecycle.apply(.deliver(receivedFrom: [:]), to: .accepted)
         #expect(nothing.actions == [.record(.delivered, detail: nil), .forget])
     }

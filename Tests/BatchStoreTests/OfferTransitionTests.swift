@@ -25,7 +25,7 @@ import Testing
         #expect(bob.receivedFrom == ["carol": 1134])
         #expect(try catalogue.offerEvents(batch: id).filter { $0.target == "bob" }.map(\.event)
             == [.pending, .offered, .accepted, .delivered])
-        #expect(try catalogue.offerEvents(batch: id).last?.detail == "from carol,server")
+        #expect(try catalogue.offerEvents(batch: id).last?.detail == "from carol 1.1 KB, server 100 B")
         // A resolved offer refuses another answer, and nothing is recorded.
         #expect(try catalogue.applyOffer(.decline(reason: "late"), batch: id, target: "bob").actions
             == [.refuse(.cannotBecome(.delivered, .declined))])

@@ -108,7 +108,9 @@ public enum OfferLifecycle {
         case .deliver(let receivedFrom):
             let sources = receivedFrom.filter { $0.value > 0 }
             let peers = sources.filter { $0.key != PlanSource.serverName }
-            let from = sources.keys.sorted().joined(separator: ",")
+            // "from bob 2.0 MB, server 1.1 MB": who gave what, for `watch`.
+            let from = sources.sorted { $0.key < $1.key }
+                .map { "\($0.key) \(ByteCountText.format($0.value))" }.joined(separator: ", ")
             return answer(state, to: .delivered, from: [.accepted], actions: (peers.isEmpty ? [] : [.countReceived(peers)])
                 + [.record(.delivered, detail: from.isEmpty ? nil : "from \(from)"), .forget])
         case .fail(let reason):
