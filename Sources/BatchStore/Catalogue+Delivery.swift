@@ -1,4 +1,5 @@
 import BatchCore
+import Foundation
 import GRDB
 
 extension Catalogue {
@@ -20,15 +21,34 @@ extension Catalogue {
     }
 
     /// Records many offers as sent in one transaction: one commit for a
-    /// batch offered to thousands of subscribers, not one each.
+    /// batch offered to thousands of subscribers, not one each. The offers
+    /// of each batch are read at once and grouped by where they stand; the
+    /// lifecycle is asked once per state and its answer recorded for the
+    /// whole group, so 10,000 offers cost a handful of statements.
     public func markOffered(_ offers: [OfferKey]) throws(StoreError) {
         guard !offers.isEmpty else { return }
         try write { db in
-            let read = try db.cachedStatement(sql: "SELECT state FROM offers WHERE batch_id = ? AND target = ?")
-            for offer in offers {
-                let state = try String.fetchOne(read, arguments: [offer.batch, offer.target]).flatMap(OfferState.init(rawValue:))
-                let outcome = OfferLifecycle.apply(.sent, to: state)
-                try Catalogue.perform(outcome.actions, db, batch: offer.batch, target: offer.target)
+            for (batch, keys) in Dictionary(grouping: offers, by: \.batch).sorted(by: { $0.key < $1.key }) {
+                // An offer queued twice (two channels of one target) counts once.
+                var seen = Set<String>()
+                let targets = keys.map(\.target).filter { seen.insert($0).inserted }
+                let names = String(decoding: try JSONEncoder().encode(targets), as: UTF8.self)
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT j.value AS target, o.state AS state
+                    FROM json_each(?) j LEFT JOIN offers o ON o.batch_id = ? AND o.target = j.value
+                    ORDER BY j.key
+                    """, arguments: [names, batch])
+                var order: [String?] = []
+                var groups: [String?: [String]] = [:]
+                for row in rows {
+                    let state: String? = row["state"]
+                    if groups[state] == nil { order.append(state) }
+                    groups[state, default: []].append(row["target"])
+                }
+                for state in order {
+                    let outcome = OfferLifecycle.apply(.sent, to: state.flatMap(OfferState.init(rawValue:)))
+                    try Catalogue.perform(outcome.actions, db, batch: batch, targets: groups[state] ?? [])
+                }
             }
         }
     }

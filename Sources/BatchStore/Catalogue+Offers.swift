@@ -1,4 +1,5 @@
 import BatchCore
+import Foundation
 import GRDB
 
 extension Catalogue {
@@ -32,28 +33,41 @@ extension Catalogue {
 
     /// Records the catalogue's part of an outcome: states and received bytes.
     static func perform(_ actions: [OfferLifecycle.Action], _ db: Database, batch: Int64, target: String) throws {
+        try perform(actions, db, batch: batch, targets: [target])
+    }
+
+    /// Records the same outcome for several targets of `batch` at once,
+    /// whose offers stood in the same state, so the lifecycle said the same
+    /// for each: one statement per table, whatever their number (a seal
+    /// offered to 10,000 subscribers is recorded in three).
+    static func perform(_ actions: [OfferLifecycle.Action], _ db: Database, batch: Int64, targets: [String]) throws {
+        guard !targets.isEmpty else { return }
+        let names = String(decoding: try JSONEncoder().encode(targets), as: UTF8.self)
         for action in actions {
             switch action {
             case .record(let state, let detail):
                 let now = Catalogue.now()
                 let reason = (state == .declined || state == .failed || state == .withdrawn) ? detail : nil
-                // Cached statements: a seal offered to 10,000 subscribers
-                // records 10,000 of these in one transaction.
                 if state == .pending {
                     try db.cachedStatement(sql: """
-                        INSERT INTO offers (batch_id, target, state, updated_at) VALUES (?, ?, 'pending', ?)
-                        """).execute(arguments: [batch, target, now])
+                        INSERT INTO offers (batch_id, target, state, updated_at)
+                        SELECT ?, value, 'pending', ? FROM json_each(?) ORDER BY key
+                        """).execute(arguments: [batch, now, names])
                 } else {
                     try db.cachedStatement(sql: """
-                        UPDATE offers SET state = ?, reason = ?, updated_at = ? WHERE batch_id = ? AND target = ?
-                        """).execute(arguments: [state.rawValue, reason, now, batch, target])
+                        UPDATE offers SET state = ?, reason = ?, updated_at = ?
+                        WHERE batch_id = ? AND target IN (SELECT value FROM json_each(?))
+                        """).execute(arguments: [state.rawValue, reason, now, batch, names])
                 }
                 try db.cachedStatement(sql: """
-                    INSERT INTO offer_events (batch_id, target, event, detail, at) VALUES (?, ?, ?, ?, ?)
-                    """).execute(arguments: [batch, target, state.rawValue, detail, now])
+                    INSERT INTO offer_events (batch_id, target, event, detail, at)
+                    SELECT ?, value, ?, ?, ? FROM json_each(?) ORDER BY key
+                    """).execute(arguments: [batch, state.rawValue, detail, now, names])
             case .countReceived(let sources):
-                for (source, bytes) in sources.sorted(by: { $0.key < $1.key }) {
-                    try addReceived(db, batch: batch, target: target, source: source, bytes: bytes)
+                for target in targets {
+                    for (source, bytes) in sources.sorted(by: { $0.key < $1.key }) {
+                        try addReceived(db, batch: batch, target: target, source: source, bytes: bytes)
+                    }
                 }
             case .sendOffer, .sendWithdrawn, .plan, .serve, .forget, .refuse:
                 break

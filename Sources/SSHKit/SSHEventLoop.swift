@@ -32,6 +32,11 @@ final class SSHEventLoop: @unchecked Sendable {
     /// How many libssh calls that may poll are in progress.
     private var libsshDepth = 0
     private var lastSweep: UInt64 = 0
+    private var lastFullSweep: UInt64 = 0
+    /// Sessions still subject to the login grace time: not logged in yet,
+    /// or logged in past a limit and waiting to be closed. Swept every
+    /// 200 ms; the rest, whose only timer is the idle timeout, every 2 s.
+    private var loggingIn: [UInt64: SSHServerSession] = [:]
     /// Number of sessions owned, readable from any thread for balancing.
     let sessionCount = Atomic<Int>(0)
     private static let wakeKey = UInt64.max
@@ -106,6 +111,7 @@ final class SSHEventLoop: @unchecked Sendable {
             }
             session.watchingWrites = session.hasOutputPending
             sessions[session.id] = session
+            loggingIn[session.id] = session
             serve(session)
         }
     }
@@ -278,14 +284,23 @@ final class SSHEventLoop: @unchecked Sendable {
         }
     }
 
+    /// Closes the sessions whose time ran out. A peer that went away is
+    /// seen sooner, by the socket's events (`watchActiveSockets`).
     private func sweep(now: UInt64) {
-        for session in sessions.values where session.expired(now: now) {
-            release(session)
+        let full = now - lastFullSweep > 2_000_000_000
+        if full { lastFullSweep = now }
+        for session in (full ? sessions : loggingIn).values {
+            if session.expired(now: now) {
+                release(session)
+            } else if session.isAuthenticated, !session.isRefused {
+                loggingIn.removeValue(forKey: session.id)
+            }
         }
         runDeferred()
     }
 
     private func release(_ session: SSHServerSession) {
+        loggingIn.removeValue(forKey: session.id)
         guard sessions.removeValue(forKey: session.id) != nil else { return }
         unwatch(session)
         callingLibSSH { session.free() }

@@ -18,6 +18,9 @@ final class SSHServerSession: @unchecked Sendable {
     /// request it makes is answered with this on stderr, then it ends. A
     /// logged-in session without one counts against its user's limit.
     private var limitRefusal: String?
+    /// Logged in past a limit: told why at its first request, then closed
+    /// at the latest when its login grace time runs out.
+    var isRefused: Bool { limitRefusal != nil }
     private let callbacks: UnsafeMutablePointer<ssh_server_callbacks_struct>
     private var channels: [ObjectIdentifier: SSHChannel] = [:]
     private var authFailures = 0
@@ -63,7 +66,9 @@ final class SSHServerSession: @unchecked Sendable {
         callbacks.deallocate()
     }
 
-    var isAuthenticated: Bool { info != nil }
+    /// Set with `info`: a stored flag, because the loop's sweep asks every
+    /// session, and copying `info` out to compare it costs retains.
+    private(set) var isAuthenticated = false
 
     /// Puts the session on an event of its own. libssh moves the socket
     /// there from the session's default poll context, which its first
@@ -133,6 +138,7 @@ final class SSHServerSession: @unchecked Sendable {
         if authorized, let offered, signatureState == Int8(SSH_PUBLICKEY_STATE_VALID.rawValue) {
             let info = SSHSessionInfo(id: id, peer: peer, user: user, key: offered)
             self.info = info
+            isAuthenticated = true
             server.sessionAuthenticated(self)
             server.delegate.sessionEvent(.authenticated(info, keyType: keyType))
             if let refusal = server.admitSession(of: user) {

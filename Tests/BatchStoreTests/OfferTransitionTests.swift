@@ -33,6 +33,34 @@ import Testing
         #expect(try catalogue.offerEvents(batch: id).count == 5)
     }
 
+    @Test func offersMarkedSentTogetherMoveAsEachWouldAlone() throws {
+        let directory = try TemporaryDirectory()
+        let catalogue = try populatedCatalogue(in: directory)
+        let first = try catalogue.openBatch(source: "alice", destination: .topic("ops"))
+        try catalogue.sealBatch(id: first, archivePath: "/a", summary: sampleSeal, files: sampleFiles)
+        let second = try catalogue.openBatch(source: "alice", destination: .topic("ops"))
+        try catalogue.sealBatch(id: second, archivePath: "/b", summary: sampleSeal, files: sampleFiles)
+        _ = try catalogue.applyOffer(.accept, batch: first, target: "carol")
+        // bob pending, carol accepted, bob twice (two channels), a target
+        // with no offer; and a second batch in the same call.
+        try catalogue.markOffered([
+            OfferKey(batch: first, target: "bob"), OfferKey(batch: first, target: "carol"),
+            OfferKey(batch: first, target: "bob"), OfferKey(batch: first, target: "root"),
+            OfferKey(batch: second, target: "carol"),
+        ])
+        #expect(try catalogue.offerState(batch: first, target: "bob") == .offered)
+        #expect(try catalogue.offerState(batch: first, target: "carol") == .accepted)
+        #expect(try catalogue.offerState(batch: first, target: "root") == nil)
+        #expect(try catalogue.offerState(batch: second, target: "carol") == .offered)
+        #expect(try catalogue.offerState(batch: second, target: "bob") == .pending)
+        let events = try catalogue.offerEvents(batch: first)
+        #expect(events.filter { $0.target == "bob" }.map(\.event) == [.pending, .offered])
+        #expect(events.filter { $0.target == "carol" }.map(\.event) == [.pending, .accepted])
+        // Sent again after a reconnect: nothing new.
+        try catalogue.markOffered([OfferKey(batch: first, target: "bob")])
+        #expect(try catalogue.offerEvents(batch: first).count == events.count)
+    }
+
     @Test func racingAnswersMoveAnOfferOnce() throws {
         let directory = try TemporaryDirectory()
         let catalogue = try populatedCatalogue(in: directory)
