@@ -82,6 +82,9 @@ struct DeliveryTests {
         #expect(watch.stdout.contains("carol declined: carol does not accept batches"))
         #expect(watch.stdout.contains("bob delivered from server"))
         #expect(watch.stdout.contains("dave delivered from server"))
+        // batchd's own side of the offer's latency, once all three had it written.
+        let written = server.logText.split(separator: "\n").first { $0.contains("offer written to every online subscriber") }
+        #expect(written?.contains("written=3") == true && written?.contains("p99_ms=") == true, "\(server.logText.suffix(3000))")
         let json = try server.ssh("alice", key: alice, ["watch", "1", "--json"], timeout: 60)
         #expect(json.status == 0)
         let events = json.stdout.split(separator: "\n").compactMap {

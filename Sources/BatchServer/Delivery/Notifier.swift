@@ -108,6 +108,7 @@ final class Notifier: @unchecked Sendable {
     /// A batch sealed: its offer goes to every online recipient now, each
     /// on its own loop thread. Called off the loops (the seal's thread).
     func batchSealed(_ id: Int64, recipients: [String]) {
+        let sealedAt = ProcessInfo.processInfo.systemUptime
         let frame: [UInt8]?
         do {
             frame = try self.frame(for: id)
@@ -117,8 +118,9 @@ final class Notifier: @unchecked Sendable {
         }
         guard let frame else { return }
         let online = online(recipients)
+        let fanout = OfferFanout(batch: id, subscribers: online.count, sealedAt: sealedAt, logger: logger)
         for handler in online {
-            handler.send(batch: id, frame: frame)
+            handler.send(batch: id, frame: frame, fanout: fanout)
         }
         logger.info("offer sent", metadata: ["batch": "\(id)", "online": "\(online.count)", "recipients": "\(recipients.count)"])
     }

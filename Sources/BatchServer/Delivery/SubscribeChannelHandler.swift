@@ -66,8 +66,10 @@ final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
     /// Queues the offer of `batch`, already encoded as `frame`, for this
     /// subscriber; safe from any thread. An offer already on this channel
     /// is not sent twice.
-    func send(batch: Int64, frame: [UInt8]) {
-        channel.execute { [self] in deliver(batch: batch, frame: frame) }
+    func send(batch: Int64, frame: [UInt8], fanout: OfferFanout? = nil) {
+        channel.execute { [self] in
+            if deliver(batch: batch, frame: frame) { fanout?.written() } else { fanout?.skipped() }
+        }
     }
 
     /// Queues a message (a relay plan, a withdrawn offer, a refusal) for
@@ -123,17 +125,21 @@ final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
 
     // MARK: - Offers
 
-    private func deliver(batch: Int64, frame: [UInt8]) {
-        guard !channel.isClosed, !sent.contains(batch) else { return }
+    /// Writes the offer unless it went out already, the channel closed or
+    /// the subscriber is not reading; true when it was written.
+    @discardableResult
+    private func deliver(batch: Int64, frame: [UInt8]) -> Bool {
+        guard !channel.isClosed, !sent.contains(batch) else { return false }
         guard channel.pendingBytes < SubscribeChannelHandler.maxBuffered else {
             if !backlogged { logger.notice("subscriber is not reading; offers held back", metadata: ["batch": "\(batch)"]) }
             backlogged = true
-            return
+            return false
         }
         sent.insert(batch)
         channel.write(frame)
         notifier.recorder.offered(OfferKey(batch: batch, target: user))
         CrashPoint.offer.reached()
+        return true
     }
 
     // MARK: - Messages

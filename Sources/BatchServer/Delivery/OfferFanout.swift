@@ -1,0 +1,53 @@
+import Foundation
+import Locking
+import Logging
+
+/// Follows one sealed batch's offer out to its online subscribers: each
+/// channel says when it handed the frame to SSH (or why it did not), and
+/// once all have, one line is logged with how long after the seal that
+/// took, as p50, p99 and max. This is batchd's own side of the offer
+/// latency, apart from how fast the subscribers read.
+final class OfferFanout: Sendable {
+    private let batch: Int64
+    private let total: Int
+    private let sealedAt: Double
+    private let logger: Logger
+    private let state = Locked<(count: Int, milliseconds: [Double])>((0, []))
+
+    init(batch: Int64, subscribers: Int, sealedAt: Double, logger: Logger) {
+        self.batch = batch
+        total = subscribers
+        self.sealedAt = sealedAt
+        self.logger = logger
+        state.withLock { $0.milliseconds.reserveCapacity(subscribers) }
+    }
+
+    /// One channel handed the offer to SSH now.
+    func written() {
+        finish(latency: (ProcessInfo.processInfo.systemUptime - sealedAt) * 1000)
+    }
+
+    /// One channel did not write it: closed, already sent, or backlogged.
+    func skipped() {
+        finish(latency: nil)
+    }
+
+    private func finish(latency: Double?) {
+        let done = state.withLock { state -> [Double]? in
+            state.count += 1
+            if let latency { state.milliseconds.append(latency) }
+            return state.count == total ? state.milliseconds : nil
+        }
+        guard let done else { return }
+        let sorted = done.sorted()
+        func quantile(_ q: Double) -> String {
+            guard !sorted.isEmpty else { return "-" }
+            let rank = min(sorted.count - 1, max(0, Int((q * Double(sorted.count)).rounded(.up)) - 1))
+            return String(format: "%.1f", sorted[rank])
+        }
+        logger.info("offer written to every online subscriber", metadata: [
+            "batch": "\(batch)", "written": "\(sorted.count)", "subscribers": "\(total)",
+            "p50_ms": "\(quantile(0.5))", "p99_ms": "\(quantile(0.99))", "max_ms": "\(quantile(1))",
+        ])
+    }
+}
