@@ -9,30 +9,14 @@ ACCEPT_DELAY in the environment waits that many seconds before accepting.
 """
 import json
 import os
-import select
-import struct
-import subprocess
 import sys
 import time
 
+from subscription import Subscription
+
 user, listen, seconds, ssh = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4:]
-child = subprocess.Popen(ssh + ["subscribe"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-
-
-def send(message):
-    data = json.dumps(dict(message, v=1), sort_keys=True).encode()
-    child.stdin.write(struct.pack(">I", len(data)) + data)
-    child.stdin.flush()
-
-
-def receive(deadline):
-    if not select.select([child.stdout], [], [], max(0, deadline - time.time()))[0]:
-        return None
-    header = child.stdout.read(4)
-    if len(header) < 4:
-        return None
-    (length,) = struct.unpack(">I", header)
-    return json.loads(child.stdout.read(length))
+subscription = Subscription(ssh)
+send, receive = subscription.send, subscription.receive
 
 
 hello = {"type": "hello", "user": user, "software": "announcing-subscriber"}
@@ -54,4 +38,4 @@ while time.time() < deadline:
         users = [grant["user"] for grant in message.get("grants", [])]
         if users:
             send({"type": "granted", "batch": message["batch"], "users": users})
-child.kill()
+subscription.close()

@@ -8,31 +8,14 @@ N" for each batch so the test knows when the server has the answer.
 
 usage: boasting_subscriber.py USER DELAY SECONDS SSH-ARGUMENT...
 """
-import json
-import select
-import struct
-import subprocess
 import sys
 import time
 
+from subscription import Subscription
+
 user, delay, seconds, ssh = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4:]
-child = subprocess.Popen(ssh + ["subscribe"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-
-
-def send(message):
-    data = json.dumps(dict(message, v=1), sort_keys=True).encode()
-    child.stdin.write(struct.pack(">I", len(data)) + data)
-    child.stdin.flush()
-
-
-def receive(deadline):
-    if not select.select([child.stdout], [], [], max(0, deadline - time.time()))[0]:
-        return None
-    header = child.stdout.read(4)
-    if len(header) < 4:
-        return None
-    (length,) = struct.unpack(">I", header)
-    return json.loads(child.stdout.read(length))
+subscription = Subscription(ssh)
+send, receive = subscription.send, subscription.receive
 
 
 def boast(batch, size):
@@ -54,4 +37,4 @@ while time.time() < deadline:
         time.sleep(delay)
         send({"type": "delivered", "batch": batch, "received_from": {"server": size}})
         print("delivered", batch, flush=True)
-child.kill()
+subscription.close()
