@@ -110,7 +110,7 @@ public final class Receiver: @unchecked Sendable {
             // its report before it sets the result, so nothing is left behind.
             let done = onceResult.withLock { $0 } != nil
             for message in outbox.withLock({ queue -> [SubscriptionMessage] in defer { queue.removeAll() }; return queue }) {
-                try channel.write(message.encodeFrame())
+                try channel.write(message.withTextShortened().encodeFrame())
             }
             if done { return nil }
             // The wait bounds how late a delivery's reports (and --once's
@@ -197,7 +197,7 @@ public final class Receiver: @unchecked Sendable {
         }
         switch decision {
         case .decline(let reason):
-            try channel.write(SubscriptionMessage.decline(batch: offer.batch, reason: reason).encodeFrame())
+            try channel.write(SubscriptionMessage.decline(batch: offer.batch, reason: reason).withTextShortened().encodeFrame())
             log.info("declined", metadata: ["reason": "\(reason)"])
             finishOnce(0)
         case .accept:

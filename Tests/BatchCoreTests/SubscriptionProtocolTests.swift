@@ -103,6 +103,19 @@ private struct SeededGenerator: RandomNumberGenerator {
         #expect(try decode(json) == message)
     }
 
+    @Test func longReasonsAreShortenedToWhatTheOtherSideAccepts() throws {
+        let long = String(repeating: "é", count: 700) + "x"
+        let message = SubscriptionMessage.dropped(batch: 1, source: "bob", reason: long).withTextShortened()
+        guard case .dropped(_, _, let reason) = message else { Issue.record("\(message)"); return }
+        #expect(reason.utf8.count <= SubscriptionMessage.maxTextLength)
+        #expect(reason.hasSuffix("…") && reason.hasPrefix("éé"))
+        // It decodes: the server would not refuse it.
+        let payload = Array(message.encodeFrame().dropFirst(4))
+        #expect(try SubscriptionMessage.decode(payload: payload) == message)
+        #expect(SubscriptionMessage.failed(batch: 1, reason: "short").withTextShortened() == .failed(batch: 1, reason: "short"))
+        #expect(SubscriptionMessage.shortened(String(repeating: "a", count: 1024)).utf8.count == 1024)
+    }
+
     @Test func typeNamesMatchTheWire() {
         #expect(wireExamples.map(\.0.typeName) == [
             "hello", "hello", "offer", "accept", "decline", "progress", "delivered", "failed", "withdrawn",

@@ -253,9 +253,9 @@ final class Notifier: @unchecked Sendable {
         }
     }
 
-    /// `target` stopped fetching `batch` from `source`: it is planned
-    /// without that source from now on, and the others are re-planned
-    /// when two targets dropped it.
+    /// `target` stopped fetching `batch` from `source`: the batch is
+    /// re-planned, without that source for `target`, and without it for
+    /// everyone once two targets dropped it.
     private func drop(_ source: String, batch: Int64, by target: String, reason: String) {
         var metadata: Logger.Metadata = [
             "batch": "\(batch)", "user": "\(target)", "source": "\(TerminalText.escaped(source))",
