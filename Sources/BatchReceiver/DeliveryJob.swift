@@ -159,6 +159,10 @@ final class DeliveryJob: @unchecked Sendable {
                     // Not retried: a peer that trickles would trickle again.
                     tooSlow = nil
                     drop(source, reason: verdict.sentence)
+                } else if !source.isServer, case .connect = error {
+                    // Nothing listens there (the peer died): waiting would
+                    // only starve the targets that fetch from this one.
+                    drop(source, reason: "cannot be reached: \(error.description)")
                 } else if !source.isServer {
                     // A peer may refuse us for a moment: its grant for this
                     // batch can reach it just after our plan reached us.

@@ -41,7 +41,7 @@ import Testing
         #expect(now <= 0.3 + ThroughputFloor.window + 1)
         #expect(caught.rateBps == 0)
         #expect(caught.floorBps == ThroughputFloor.minimumBps)
-        #expect(caught.sentence == "too slow: 0 B/s over the last 4 s, under the floor of 65.5 KB/s")
+        #expect(caught.sentence == "too slow: 0 B/s over the last 8 s, under the floor of 65.5 KB/s")
     }
 
     @Test func aTrickleOfAByteASecondIsDropped() throws {

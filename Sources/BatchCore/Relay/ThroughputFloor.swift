@@ -18,8 +18,12 @@ public struct ThroughputFloor: Sendable {
     public static let fraction = 0.1
     /// Seconds a transfer runs before it is first judged.
     public static let grace = 4.0
-    /// The seconds of recent arrivals a transfer is judged on.
-    public static let window = 4.0
+    /// The seconds of recent arrivals a transfer is judged on: long enough
+    /// for an honest upstream whose own upstream died to find another
+    /// source and serve again (its retries take about 5 s), which a 4 s
+    /// window did not allow: its downstreams dropped it and fell back to
+    /// the server.
+    public static let window = 8.0
 
     /// Why a source was dropped: its rate and the floor it fell under.
     public struct Verdict: Sendable, Equatable {
@@ -32,7 +36,7 @@ public struct ThroughputFloor: Sendable {
         }
 
         /// The reason as a target reports it, e.g. "too slow: 12 B/s over
-        /// the last 4 s, under the floor of 65.5 KB/s".
+        /// the last 8 s, under the floor of 65.5 KB/s".
         public var sentence: String {
             "too slow: \(ThroughputFloor.rate(rateBps)) over the last \(Int(ThroughputFloor.window)) s, "
                 + "under the floor of \(ThroughputFloor.rate(floorBps))"
