@@ -61,20 +61,11 @@ extension Catalogue {
             for (index, file) in files.enumerated() {
                 try BatchFileRecord(batchId: id, seq: index, path: file.path, size: file.size, mode: file.mode, mtime: file.mtime).insert(db)
             }
-            // One statement per table, whatever the number of recipients: a
-            // topic may have thousands of subscribers, and a statement run
-            // per row cost 95 ms of the seal with 10,000 of them.
-            let names = String(decoding: try JSONEncoder().encode(recipients), as: UTF8.self)
-            // What the lifecycle makes of a new offer, for every recipient at once.
-            let pending = (OfferLifecycle.apply(.sealed, to: nil).state ?? .pending).rawValue
-            try db.execute(sql: """
-                INSERT INTO offers (batch_id, target, state, updated_at)
-                SELECT ?, value, ?, ? FROM json_each(?) ORDER BY key
-                """, arguments: [id, pending, now, names])
-            try db.execute(sql: """
-                INSERT INTO offer_events (batch_id, target, event, at)
-                SELECT ?, value, ?, ? FROM json_each(?) ORDER BY key
-                """, arguments: [id, pending, now, names])
+            // What the lifecycle makes of a new offer, for every recipient at
+            // once: one statement per table, whatever their number (a topic
+            // may have thousands of subscribers, and a statement run per row
+            // cost 95 ms of the seal with 10,000 of them).
+            try Catalogue.perform(OfferLifecycle.apply(.sealed, to: nil).actions, db, batch: id, targets: recipients)
             return recipients
         }
     }
