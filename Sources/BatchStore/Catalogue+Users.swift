@@ -4,13 +4,23 @@ import GRDB
 extension Catalogue {
     /// Adds a user with its keys in one transaction.
     public func addUser(name: String, role: Role, keys: [NewKey]) throws(StoreError) {
-        guard Destination.isValidName(name) else { throw .invalidName(name) }
+        try addUsers([(name: name, keys: keys)], role: role)
+    }
+
+    /// Adds several users of one role, each with its keys, in one
+    /// transaction: all are added, or none (a bad or taken name, or a key
+    /// already registered, leaves the catalogue as it was).
+    public func addUsers(_ users: [(name: String, keys: [NewKey])], role: Role) throws(StoreError) {
+        if let bad = users.first(where: { !Destination.isValidName($0.name) }) { throw .invalidName(bad.name) }
         try write { db in
-            if try Catalogue.userRecord(db, name: name) != nil { throw StoreError.userExists(name) }
-            var user = UserRecord(id: nil, name: name, role: role.rawValue, createdAt: Catalogue.now())
-            try user.insert(db)
-            for key in keys {
-                try Catalogue.insertKey(db, key, userID: user.id ?? 0)
+            let createdAt = Catalogue.now()
+            for (name, keys) in users {
+                if try Catalogue.userRecord(db, name: name) != nil { throw StoreError.userExists(name) }
+                var user = UserRecord(id: nil, name: name, role: role.rawValue, createdAt: createdAt)
+                try user.insert(db)
+                for key in keys {
+                    try Catalogue.insertKey(db, key, userID: user.id ?? 0)
+                }
             }
         }
     }

@@ -87,6 +87,19 @@ import Testing
             readInput: { sampleKeyLine(3, comment: "bob@host") }, output: { _ in }, errorOutput: { _ in })
         #expect(accepted == 0)
         #expect(try catalogue.access()["bob"]?.role == .target)
+        errors = ""
+        let importFile = try harness.file("fleet.txt", "carol \(sampleKeyLine(4, comment: ""))\n")
+        let importRefused = Batchctl.runRemote(
+            arguments: ["user", "import", "--role", "target", importFile], catalogue: catalogue, layout: layout,
+            output: { _ in }, errorOutput: { errors += $0 })
+        #expect(importRefused == 64)
+        #expect(errors.contains("standard input"))
+        let imported = Batchctl.runRemote(
+            arguments: ["user", "import", "--role", "target", "-"], catalogue: catalogue, layout: layout,
+            readInput: { "carol \(sampleKeyLine(4, comment: ""))\ndave \(sampleKeyLine(5, comment: ""))\n" },
+            output: { _ in }, errorOutput: { _ in })
+        #expect(imported == 0)
+        #expect(try catalogue.access()["dave"]?.role == .target)
     }
 
     @Test func stateDirectoryIsReadFromConfigFile() throws {

@@ -70,22 +70,35 @@ public struct AdminContext {
     /// The keys in an `authorized_keys`-format file, or on standard input
     /// when `path` is `-`. A remote admin may only use standard input.
     func keys(fromFile path: String) throws(AdminError) -> [NewKey] {
-        let text: String
+        try KeyFile.keys(in: text(ofKeyFile: path), path: Self.name(ofKeyFile: path))
+    }
+
+    /// The users and keys of a `batchctl user import` file, or of standard
+    /// input when `path` is `-`.
+    func users(fromFile path: String) throws(AdminError) -> [ImportedUser] {
+        try ImportedUser.parse(text(ofKeyFile: path), path: Self.name(ofKeyFile: path))
+    }
+
+    /// The text of a key file; a remote admin may only use standard input.
+    private func text(ofKeyFile path: String) throws(AdminError) -> String {
         if path == "-" {
             guard let input = readInput() else {
-                throw .usage("--key - reads standard input, but there is none")
+                throw .usage("'-' reads standard input, but there is none")
             }
-            text = input
-        } else if isRemote {
-            throw .usage("over ssh, --key takes '-' and reads the key lines from standard input")
-        } else {
-            do {
-                text = try String(contentsOfFile: path, encoding: .utf8)
-            } catch {
-                throw .keyFileUnreadable(path: path, reason: Self.reason(error, path: path))
-            }
+            return input
         }
-        return try KeyFile.keys(in: text, path: path == "-" ? "standard input" : path)
+        if isRemote {
+            throw .usage("over ssh, key files must come on standard input: give '-' and pipe the file in")
+        }
+        do {
+            return try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw .keyFileUnreadable(path: path, reason: Self.reason(error, path: path))
+        }
+    }
+
+    private static func name(ofKeyFile path: String) -> String {
+        path == "-" ? "standard input" : path
     }
 
     /// Why a file could not be read, in the words of ls(1) and cat(1).

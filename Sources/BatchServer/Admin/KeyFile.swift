@@ -17,10 +17,13 @@ enum KeyFile {
         guard !parsed.isEmpty else {
             throw .keyFileInvalid(path: path, reason: "it holds no public key")
         }
-        return parsed.map { key in
-            NewKey(type: key.type.rawValue, base64: key.base64, comment: key.comment,
-                   fingerprint: fingerprint(of: key.blob), bits: key.bits)
-        }
+        return parsed.map(newKey)
+    }
+
+    /// The catalogue's form of one parsed key.
+    static func newKey(_ key: AuthorizedKey) -> NewKey {
+        NewKey(type: key.type.rawValue, base64: key.base64, comment: key.comment,
+               fingerprint: fingerprint(of: key.blob), bits: key.bits)
     }
 
     /// `SHA256:` and the unpadded base64 SHA-256 of a key blob: the form

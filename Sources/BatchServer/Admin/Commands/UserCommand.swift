@@ -6,8 +6,8 @@ import BatchStore
 struct UserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user",
-        abstract: "Add, list and remove users.",
-        subcommands: [Add.self, List.self, Remove.self])
+        abstract: "Add, import, list and remove users.",
+        subcommands: [Add.self, Import.self, List.self, Remove.self])
 
     /// `batchctl user add NAME --role ROLE --key FILE`
     struct Add: AdminCommand {
@@ -28,6 +28,30 @@ struct UserCommand: ParsableCommand {
             let keys = try context.keys(fromFile: key)
             try context.store { catalogue throws(StoreError) in try catalogue.addUser(name: name, role: role, keys: keys) }
             context.write("added \(role.rawValue) '\(name)' with \(keys.count) \(keys.count == 1 ? "key" : "keys")")
+        }
+    }
+
+    /// `batchctl user import --role ROLE FILE`
+    struct Import: AdminCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add many users of one role at once: all of them, or none.",
+            discussion: "Each line of the file is a user name and an authorized_keys line; several lines with one name give it several keys.")
+
+        @ParentCommand var root: BatchctlCommand
+
+        @Option(help: "What every user in the file may do.")
+        var role: Role
+
+        @Argument(help: ArgumentHelp("Lines of NAME KEYTYPE BASE64 [COMMENT]; '-' reads standard input.", valueName: "file"))
+        var file: String
+
+        func run(context: AdminContext) throws(AdminError) {
+            let users = try context.users(fromFile: file)
+            try context.store { catalogue throws(StoreError) in
+                try catalogue.addUsers(users.map { (name: $0.name, keys: $0.keys) }, role: role)
+            }
+            let keys = users.reduce(0) { $0 + $1.keys.count }
+            context.write("added \(users.count) \(role.rawValue) \(users.count == 1 ? "user" : "users") with \(keys) \(keys == 1 ? "key" : "keys")")
         }
     }
 
