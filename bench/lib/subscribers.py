@@ -5,7 +5,8 @@ Two modes:
 
   subscribers.py keygen N DIR
       Writes N fresh ed25519 keys: DIR/keys.tsv (one "user<TAB>seed-hex"
-      line per target user t1..tN) and DIR/tI.pub for batchctl.
+      line per target user t1..tN) and DIR/users.txt, one "tI PUBLIC-KEY"
+      line each, for `batchctl user import`.
 
   subscribers.py run --port PORT --keys DIR [--workers W] [--concurrency C]
       Logs in as every user in DIR/keys.tsv, opens its `subscribe` channel
@@ -14,16 +15,30 @@ Two modes:
       and answers each with one line on standard output:
 
         (at start)   -> "subscribed OK FAILED LOST [first error]"
+        arm          -> "armed COUNT" once every subscriber's socket is
+                        watched for the next bytes to arrive: the generator
+                        stops reading its connections (no keepalive either)
+                        and one epoll thread per process notes when each
+                        socket becomes readable, so the arrival time does
+                        not wait for Python to decrypt and parse thousands
+                        of frames
+        arrivals SECONDS
+                     -> "arrived COUNT" once every watched socket became
+                        readable (or SECONDS have passed); the generator
+                        still does not read, so a process whose sockets
+                        all arrived does not parse while another's wait
         wait SECONDS -> "offers GOT MISSING LOST" once every subscriber has
                         received an offer (or SECONDS have passed); the
                         arrival times are then in DIR/offers.txt, one
-                        "user batch epoch-seconds" line each
+                        "user batch frame-epoch socket-epoch" line each:
+                        when the frame was read whole, and when its socket
+                        first became readable after `arm` (0 without `arm`)
         decline      -> "declined COUNT" after sending a decline for every
                         offer received
         close        -> "closed" after closing every connection; then exits
 
-      An offer's arrival time is time.time() (the wall clock, which the
-      benchmark script reads too) when its frame has been read whole.
+      Times are time.time(), the wall clock, which the benchmark script
+      reads too.
       LOST counts subscribe channels the server closed. Each subscriber
       sends keepalive after 30 s in which it sent nothing else.
 
@@ -46,9 +61,11 @@ import asyncio
 import hashlib
 import json
 import os
+import select
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 KEEPALIVE_AFTER = 30.0
@@ -64,7 +81,8 @@ def keygen(count, directory):
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     os.makedirs(directory, exist_ok=True)
-    with open(os.path.join(directory, "keys.tsv"), "w") as table:
+    with open(os.path.join(directory, "keys.tsv"), "w") as table, \
+            open(os.path.join(directory, "users.txt"), "wb") as users:
         for index in range(1, count + 1):
             user = f"t{index}"
             key = Ed25519PrivateKey.generate()
@@ -73,8 +91,7 @@ def keygen(count, directory):
             public = key.public_key().public_bytes(serialization.Encoding.OpenSSH,
                                                    serialization.PublicFormat.OpenSSH)
             table.write(f"{user}\t{seed.hex()}\n")
-            with open(os.path.join(directory, f"{user}.pub"), "wb") as file:
-                file.write(public + b" " + user.encode() + b"\n")
+            users.write(user.encode() + b" " + public + b" " + user.encode() + b"\n")
 
 
 def load_keys(directory, worker, workers):
@@ -218,6 +235,58 @@ async def keepalives(subscribers):
                 subscriber.send({"type": "keepalive", "v": 1})
 
 
+class ArrivalWatch:
+    """Notes when each subscriber's socket first becomes readable.
+
+    The subscribers' transports stop reading, so the event loop no longer
+    polls their sockets; one thread waits on an epoll set of its own (each
+    socket once, EPOLLONESHOT) and stamps every socket of each wake-up with
+    that wake-up's time. After a wake-up it sleeps 1 ms, so that a burst
+    wakes it at most about a thousand times a second instead of once per
+    socket (each wake-up would take a core from batchd); a stamp is late by
+    at most that. `finish` waits for them and reads again."""
+
+    def __init__(self, subscribers):
+        self.subscribers = subscribers
+        self.transports = [s.connection._transport for s in subscribers]
+        self.arrived = {}  # fd -> epoch seconds
+        self.poll = select.epoll()
+        self.fds = {}
+        for subscriber, transport in zip(subscribers, self.transports):
+            transport.pause_reading()
+            fd = transport.get_extra_info("socket").fileno()
+            self.fds[subscriber.user] = fd
+            self.poll.register(fd, select.EPOLLIN | select.EPOLLONESHOT)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.watch, daemon=True)
+        self.thread.start()
+
+    def watch(self):
+        while not self.stop.is_set() and len(self.arrived) < len(self.fds):
+            events = self.poll.poll(0.05, 4096)
+            now = time.time()
+            for fd, _ in events:
+                self.arrived.setdefault(fd, now)
+            if events:
+                time.sleep(0.001)
+
+    async def arrivals(self, seconds):
+        """Waits until every socket arrived or `seconds` passed; how many did."""
+        await asyncio.get_running_loop().run_in_executor(None, self.thread.join, seconds)
+        return len(self.arrived)
+
+    async def finish(self, seconds):
+        await self.arrivals(seconds)
+        self.stop.set()
+        await asyncio.get_running_loop().run_in_executor(None, self.thread.join)
+        self.poll.close()
+        for transport in self.transports:
+            transport.resume_reading()
+
+    def at(self, subscriber):
+        return self.arrived.get(self.fds.get(subscriber.user), 0.0)
+
+
 async def read_command(reader):
     line = await reader.readline()
     return line.decode().split()
@@ -242,18 +311,33 @@ async def worker_main(args):
     lost = lambda: sum(1 for s in live if s.lost)
     reply(f"subscribed {len(live)} {len(failures)} {lost()} {failures[0] if failures else ''}")
 
+    watch = None
     while True:
         command = await read_command(reader)
         if not command or command[0] == "close":
             break
-        if command[0] == "wait":
+        if command[0] == "arm":
+            # No keepalive from here on, and a moment for any answer to
+            # one already sent to be read, so the next bytes are the offer.
+            ticker.cancel()
+            await asyncio.sleep(0.3)
+            watch = ArrivalWatch([s for s in live if not s.lost])
+            reply(f"armed {len(watch.fds)}")
+        elif command[0] == "arrivals":
+            count = await watch.arrivals(float(command[1])) if watch is not None else 0
+            reply(f"arrived {count}")
+        elif command[0] == "wait":
             deadline = time.monotonic() + float(command[1])
+            if watch is not None:
+                await watch.finish(float(command[1]))
             while time.monotonic() < deadline and any(not s.offers and not s.lost for s in live):
                 await asyncio.sleep(0.01)
             with open(os.path.join(args.keys, f"offers.{args.worker}.txt"), "w") as out:
                 for s in live:
                     for batch, at in s.offers.items():
-                        out.write(f"{s.user} {batch} {at:.6f}\n")
+                        socket_at = watch.at(s) if watch is not None else 0.0
+                        out.write(f"{s.user} {batch} {at:.6f} {socket_at:.6f}\n")
+            watch = None
             got = sum(1 for s in live if s.offers)
             reply(f"offers {got} {len(live) - got} {lost()}")
         elif command[0] == "decline":
@@ -311,6 +395,12 @@ def run_workers(args):
         command = line.split()
         if not command:
             continue
+        if command[0] == "wait":
+            # Every process has seen its sockets arrive before any reads them.
+            for w in workers:
+                w.stdin.write(f"arrivals {' '.join(command[1:])}\n")
+                w.stdin.flush()
+            gather()
         for w in workers:
             w.stdin.write(line)
             w.stdin.flush()
