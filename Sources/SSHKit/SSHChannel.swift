@@ -68,6 +68,29 @@ public final class SSHChannel: @unchecked Sendable {
         owner?.loop.execute(work)
     }
 
+    /// Runs `work` once on each loop thread that owns some of `items`'
+    /// channels, with those items in their order: a burst to thousands of
+    /// channels costs one queued closure per loop instead of one per
+    /// channel. Safe from any thread. Returns the items whose channel has
+    /// no session left, which nothing runs for.
+    public static func executeGrouped<Item: Sendable>(
+        _ items: [Item], channel: (Item) -> SSHChannel, _ work: @escaping @Sendable (_ items: [Item]) -> Void
+    ) -> [Item] {
+        var groups: [ObjectIdentifier: (loop: SSHEventLoop, items: [Item])] = [:]
+        var orphans: [Item] = []
+        for item in items {
+            guard let loop = channel(item).owner?.loop else {
+                orphans.append(item)
+                continue
+            }
+            groups[ObjectIdentifier(loop), default: (loop, [])].items.append(item)
+        }
+        for (loop, group) in groups.values {
+            loop.execute { work(group) }
+        }
+        return orphans
+    }
+
     /// Queues bytes for the client; they go out as its window allows.
     ///
     /// Inside a libssh callback nothing is sent: libssh flushes a write by

@@ -118,10 +118,10 @@ final class Notifier: @unchecked Sendable {
         }
         guard let frame else { return }
         let online = online(recipients)
-        let fanout = OfferFanout(batch: id, subscribers: online.count, sealedAt: sealedAt, logger: logger)
-        for handler in online {
-            handler.send(batch: id, frame: frame, fanout: fanout)
+        let fanout = OfferFanout(batch: id, subscribers: online.count, sealedAt: sealedAt, logger: logger) { [recorder] in
+            recorder.flushSoon()
         }
+        SubscribeChannelHandler.send(batch: id, frame: frame, to: online, fanout: fanout, recorder: recorder)
         logger.info("offer sent", metadata: ["batch": "\(id)", "online": "\(online.count)", "recipients": "\(recipients.count)"])
     }
 

@@ -3,42 +3,44 @@ import Locking
 import Logging
 
 /// Follows one sealed batch's offer out to its online subscribers: each
-/// channel says when it handed the frame to SSH (or why it did not), and
-/// once all have, one line is logged with how long after the seal that
+/// loop thread says when it handed the frame to SSH on each of its
+/// channels (or that it did not), and once all have, one line is logged with how long after the seal that
 /// took, as p50, p99 and max. This is batchd's own side of the offer
-/// latency, apart from how fast the subscribers read.
+/// latency, apart from how fast the subscribers read. Then `onFinished`
+/// runs, once.
 final class OfferFanout: Sendable {
     private let batch: Int64
     private let total: Int
     private let sealedAt: Double
     private let logger: Logger
+    private let onFinished: @Sendable () -> Void
     private let state = Locked<(count: Int, milliseconds: [Double])>((0, []))
 
-    init(batch: Int64, subscribers: Int, sealedAt: Double, logger: Logger) {
+    init(batch: Int64, subscribers: Int, sealedAt: Double, logger: Logger, onFinished: @escaping @Sendable () -> Void = {}) {
         self.batch = batch
         total = subscribers
         self.sealedAt = sealedAt
         self.logger = logger
+        self.onFinished = onFinished
         state.withLock { $0.milliseconds.reserveCapacity(subscribers) }
     }
 
-    /// One channel handed the offer to SSH now.
-    func written() {
-        finish(latency: (ProcessInfo.processInfo.systemUptime - sealedAt) * 1000)
+    /// How long ago the batch sealed, in milliseconds.
+    func millisecondsSinceSeal() -> Double {
+        (ProcessInfo.processInfo.systemUptime - sealedAt) * 1000
     }
 
-    /// One channel did not write it: closed, already sent, or backlogged.
-    func skipped() {
-        finish(latency: nil)
-    }
-
-    private func finish(latency: Double?) {
+    /// `count` more channels are done: `written` holds the latency of each
+    /// that handed the offer to SSH; the others were closed, had it
+    /// already, or were backlogged.
+    func finished(written: [Double], of count: Int) {
         let done = state.withLock { state -> [Double]? in
-            state.count += 1
-            if let latency { state.milliseconds.append(latency) }
+            state.count += count
+            state.milliseconds += written
             return state.count == total ? state.milliseconds : nil
         }
         guard let done else { return }
+        onFinished()
         let sorted = done.sorted()
         func quantile(_ q: Double) -> String {
             guard !sorted.isEmpty else { return "-" }

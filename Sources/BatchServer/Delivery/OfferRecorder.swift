@@ -8,11 +8,20 @@ import Logging
 /// one commit instead of one each on the loop threads. It records on the
 /// notifier's queue, so an answer recorded there always finds its offer
 /// recorded first.
+///
+/// A batch's fan-out is recorded once every channel has written it
+/// (`flushSoon()`), so the catalogue's work does not take a core from the
+/// loops while they write; other offers are recorded within `linger`.
+/// An offer written but not yet recorded when batchd dies is still
+/// `pending`, and goes out again when its target reconnects.
 final class OfferRecorder: Sendable {
     private let catalogue: Catalogue
     private let logger: Logger
     private let queued = Locked<[OfferKey]>([])
     private let worker: DispatchQueue
+
+    /// The longest an offer written waits to be recorded.
+    static let linger = DispatchTimeInterval.milliseconds(500)
 
     init(catalogue: Catalogue, queue: DispatchQueue, logger: Logger) {
         self.catalogue = catalogue
@@ -20,15 +29,22 @@ final class OfferRecorder: Sendable {
         self.logger = logger
     }
 
-    /// Queues `offer` to be recorded as sent; safe from any thread.
-    func offered(_ offer: OfferKey) {
+    /// Queues `offers` to be recorded as sent; safe from any thread.
+    func offered(_ offers: [OfferKey]) {
+        guard !offers.isEmpty else { return }
         let first = queued.withLock { queue in
-            queue.append(offer)
-            return queue.count == 1
+            queue += offers
+            return queue.count == offers.count
         }
         if first {
-            worker.async { [self] in flush() }
+            worker.asyncAfter(deadline: .now() + Self.linger) { [self] in flush() }
         }
+    }
+
+    /// Records what is queued as soon as the notifier's queue gets to it:
+    /// a fan-out has finished writing.
+    func flushSoon() {
+        worker.async { [self] in flush() }
     }
 
     /// Records everything queued now, on the notifier's queue. Called

@@ -66,10 +66,34 @@ final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
     /// Queues the offer of `batch`, already encoded as `frame`, for this
     /// subscriber; safe from any thread. An offer already on this channel
     /// is not sent twice.
-    func send(batch: Int64, frame: [UInt8], fanout: OfferFanout? = nil) {
+    func send(batch: Int64, frame: [UInt8]) {
         channel.execute { [self] in
-            if deliver(batch: batch, frame: frame) { fanout?.written() } else { fanout?.skipped() }
+            if deliver(batch: batch, frame: frame) { notifier.recorder.offered([offerKey(batch)]) }
         }
+    }
+
+    /// Writes the offer of `batch` to each of `handlers` that is still
+    /// waiting for it, one closure per loop thread; `fanout` learns when
+    /// each was written and the recorder records them. Safe from any thread.
+    static func send(batch: Int64, frame: [UInt8], to handlers: [SubscribeChannelHandler], fanout: OfferFanout,
+                     recorder: OfferRecorder) {
+        let orphans = SSHChannel.executeGrouped(handlers, channel: \.channel) { group in
+            var written: [Double] = []
+            var offered: [OfferKey] = []
+            written.reserveCapacity(group.count)
+            offered.reserveCapacity(group.count)
+            for handler in group where handler.deliver(batch: batch, frame: frame) {
+                written.append(fanout.millisecondsSinceSeal())
+                offered.append(handler.offerKey(batch))
+            }
+            recorder.offered(offered)
+            fanout.finished(written: written, of: group.count)
+        }
+        if !orphans.isEmpty { fanout.finished(written: [], of: orphans.count) }
+    }
+
+    private func offerKey(_ batch: Int64) -> OfferKey {
+        OfferKey(batch: batch, target: user)
     }
 
     /// Queues a message (a relay plan, a withdrawn offer, a refusal) for
@@ -126,8 +150,8 @@ final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
     // MARK: - Offers
 
     /// Writes the offer unless it went out already, the channel closed or
-    /// the subscriber is not reading; true when it was written.
-    @discardableResult
+    /// the subscriber is not reading; true when it was written, for the
+    /// caller to record.
     private func deliver(batch: Int64, frame: [UInt8]) -> Bool {
         guard !channel.isClosed, !sent.contains(batch) else { return false }
         guard channel.pendingBytes < SubscribeChannelHandler.maxBuffered else {
@@ -137,7 +161,6 @@ final class SubscribeChannelHandler: SSHChannelHandler, @unchecked Sendable {
         }
         sent.insert(batch)
         channel.write(frame)
-        notifier.recorder.offered(OfferKey(batch: batch, target: user))
         CrashPoint.offer.reached()
         return true
     }

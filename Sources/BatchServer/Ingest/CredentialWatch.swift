@@ -1,7 +1,8 @@
 import Locking
 
 /// The credentials of every open upload channel, checked against the
-/// catalogue by the server's revocation sweep (every 2 s, off the loops):
+/// catalogue by the server's revocation sweep (off the loops, within 2 s
+/// of a change to the directory):
 /// a key revoked or a user removed is marked on each of its channels, which
 /// stop at their next request. The lock guards only the table.
 final class CredentialWatch: Sendable {

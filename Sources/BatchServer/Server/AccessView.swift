@@ -50,6 +50,11 @@ final class AccessView: Sendable {
         directory.withLock { $0.topics(subscribedBy: users) }
     }
 
+    /// The catalogue's directory version the view was read at.
+    var version: Int64 {
+        directory.withLock { $0.version }
+    }
+
     /// Every topic's name, sorted.
     var topicNames: [String] {
         directory.withLock { $0.topicNames }
