@@ -4,10 +4,10 @@ import Logging
 
 /// Follows one sealed batch's offer out to its online subscribers: each
 /// loop thread says when it handed the frame to SSH on each of its
-/// channels (or that it did not), and once all have, one line is logged with how long after the seal that
-/// took, as p50, p99 and max. This is batchd's own side of the offer
-/// latency, apart from how fast the subscribers read. Then `onFinished`
-/// runs, once.
+/// channels (or that it did not), and once all have, one line is logged
+/// with how long after the seal that took, as p50, p99 and max. This is
+/// batchd's own side of the offer latency, apart from how fast the
+/// subscribers read. Then `onFinished` runs, once.
 final class OfferFanout: Sendable {
     private let batch: Int64
     private let total: Int
